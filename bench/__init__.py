@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench [NAME...]` prints a table of named measurements (min/median/max)."""

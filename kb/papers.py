@@ -1,0 +1,292 @@
+"""Papers in the store: find-or-create with de-duplication, resolution of a user's PAPER
+argument, reading status."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from kb import titles
+from kb.errors import Ambiguous, BadInput, NotFound
+from kb.store import Store
+
+STATUSES = ("unread", "reading", "read", "reviewed")
+
+ARXIV_RE = re.compile(r"(?<![\w.])(?:arxiv[:\s/]*|abs/|pdf/)?(\d{4}\.\d{4,5})(?:v\d+)?(?![\d])", re.I)
+ARXIV_OLD_RE = re.compile(r"arxiv[:\s/]*([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?", re.I)
+DOI_RE = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>\]\)，。；]+)", re.I)
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def normalize_arxiv(value: str | None) -> str | None:
+    if not value:
+        return None
+    match = ARXIV_RE.search(value) or ARXIV_OLD_RE.search(value)
+    return match.group(1) if match else None
+
+
+def normalize_doi(value: str | None) -> str | None:
+    if not value:
+        return None
+    match = DOI_RE.search(value)
+    if not match:
+        return None
+    return match.group(1).rstrip(".,;").lower()
+
+
+@dataclass
+class Paper:
+    id: int
+    citekey: str
+    title: str
+    authors: list[str] = field(default_factory=list)
+    year: int | None = None
+    venue: str | None = None
+    arxiv_id: str | None = None
+    doi: str | None = None
+    abstract: str | None = None
+    url: str | None = None
+    zotero_key: str | None = None
+    zotero_library: str | None = None
+    status: str = "unread"
+    status_at: str | None = None
+    source: str = "plan"
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "Paper":
+        return cls(
+            id=row["id"], citekey=row["citekey"], title=row["title"], authors=json.loads(row["authors"] or "[]"),
+            year=row["year"], venue=row["venue"], arxiv_id=row["arxiv_id"], doi=row["doi"], abstract=row["abstract"],
+            url=row["url"], zotero_key=row["zotero_key"], zotero_library=row["zotero_library"], status=row["status"],
+            status_at=row["status_at"], source=row["source"],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @property
+    def first_author_family(self) -> str:
+        return family_name(self.authors[0]) if self.authors else ""
+
+
+def family_name(author: str) -> str:
+    author = author.strip()
+    if "," in author:
+        return author.split(",", 1)[0].strip()
+    parts = author.split()
+    return parts[-1] if parts else ""
+
+
+_STOP = {"a", "an", "the", "on", "of", "for", "and", "in", "to", "with", "is", "are", "via", "by", "from", "towards", "toward"}
+
+
+def make_citekey(title: str, authors: Iterable[str], year: int | None) -> str:
+    """Better-BibTeX-like key: family name of the first author, year, first meaningful title word."""
+    authors = list(authors)
+    fam = re.sub(r"[^a-z]", "", _ascii(family_name(authors[0]) if authors else "").lower())
+    words = [w for w in re.findall(r"[a-z0-9]+", _ascii(titles.normalize(title))) if w not in _STOP]
+    head = words[0] if words else "paper"
+    return f"{fam or 'anon'}{year or ''}{head}"
+
+
+def _ascii(text: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def _unique_citekey(store: Store, base: str) -> str:
+    key, n = base, 0
+    while store.one("SELECT 1 FROM papers WHERE citekey = ?", (key,)):
+        n += 1
+        key = base + "abcdefghijklmnopqrstuvwxyz"[(n - 1) % 26] * (1 + (n - 1) // 26)
+    return key
+
+
+def get(store: Store, paper_id: int) -> Paper:
+    row = store.one("SELECT * FROM papers WHERE id = ?", (paper_id,))
+    if row is None:
+        raise NotFound(f"no paper with id {paper_id}")
+    return Paper.from_row(row)
+
+
+def all_papers(store: Store) -> list[Paper]:
+    return [Paper.from_row(r) for r in store.all("SELECT * FROM papers ORDER BY id")]
+
+
+def find_match(
+    store: Store, *, title: str | None = None, arxiv_id: str | None = None, doi: str | None = None,
+    threshold: float = titles.MATCH_THRESHOLD,
+) -> Paper | None:
+    """The stored paper that is the same work: by arXiv id, then DOI, then fuzzy title."""
+    arxiv_id = normalize_arxiv(arxiv_id)
+    doi = normalize_doi(doi)
+    if arxiv_id:
+        row = store.one("SELECT * FROM papers WHERE arxiv_id = ?", (arxiv_id,))
+        if row:
+            return Paper.from_row(row)
+    if doi:
+        row = store.one("SELECT * FROM papers WHERE doi = ?", (doi,))
+        if row:
+            return Paper.from_row(row)
+    if title:
+        norm = titles.normalize(title)
+        row = store.one("SELECT * FROM papers WHERE title_norm = ?", (norm,))
+        if row:
+            return Paper.from_row(row)
+        best, best_score = None, 0.0
+        for row in store.all("SELECT * FROM papers"):
+            score = titles.similarity(norm, row["title_norm"])
+            if score > best_score:
+                best, best_score = row, score
+        if best is not None and best_score >= threshold:
+            # Two distinct ids on both sides mean two different works, whatever the titles say.
+            if arxiv_id and best["arxiv_id"] and best["arxiv_id"] != arxiv_id:
+                return None
+            return Paper.from_row(best)
+    return None
+
+
+_FIELDS = ("title", "authors", "year", "venue", "arxiv_id", "doi", "abstract", "url", "zotero_key", "zotero_library")
+
+
+def upsert(store: Store, *, title: str, source: str = "plan", overwrite: bool = False, **fields: Any) -> tuple[Paper, bool]:
+    """Find the paper (see find_match) and fill in what it lacks, or create it. Returns (paper, created).
+
+    With overwrite=True the given fields replace stored ones (a Zotero edit wins); otherwise
+    only empty fields are filled, so a richer record is never degraded by a poorer one.
+    """
+    unknown = set(fields) - set(_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown paper fields: {sorted(unknown)}")
+    title = (title or "").strip()
+    if not title:
+        raise BadInput("a paper needs a title")
+    fields["arxiv_id"] = normalize_arxiv(fields.get("arxiv_id"))
+    fields["doi"] = normalize_doi(fields.get("doi"))
+    with store.tx():
+        existing = find_match(store, title=title, arxiv_id=fields["arxiv_id"], doi=fields["doi"])
+        if existing is None:
+            authors = list(fields.get("authors") or [])
+            key = _unique_citekey(store, make_citekey(title, authors, fields.get("year")))
+            cols = {"citekey": key, "title": title, "title_norm": titles.normalize(title), "source": source}
+            for name in _FIELDS[1:]:
+                value = fields.get(name)
+                if value not in (None, "", []):
+                    cols[name] = json.dumps(value, ensure_ascii=False) if name == "authors" else value
+            cur = store.execute(
+                f"INSERT INTO papers ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", tuple(cols.values())
+            )
+            return get(store, cur.lastrowid), True
+        updates: dict[str, Any] = {}
+        current = existing.to_dict()
+        candidates = dict(fields, title=title)
+        for name in _FIELDS:
+            value = candidates.get(name)
+            if value in (None, "", []):
+                continue
+            if name in ("arxiv_id", "doi") and current.get(name) and current[name] != value:
+                continue  # never rewrite an identifier to another one
+            if name == "title" and not overwrite:
+                continue
+            if overwrite or current.get(name) in (None, "", []):
+                if current.get(name) != value:
+                    updates[name] = value
+        if updates:
+            if "title" in updates:
+                updates["title_norm"] = titles.normalize(updates["title"])
+            if "authors" in updates:
+                updates["authors"] = json.dumps(updates["authors"], ensure_ascii=False)
+            updates["updated_at"] = now_iso()
+            try:
+                store.execute(
+                    f"UPDATE papers SET {', '.join(f'{k} = ?' for k in updates)} WHERE id = ?",
+                    (*updates.values(), existing.id),
+                )
+            except sqlite3.IntegrityError:
+                # An identifier already belongs to another record: keep the rest of the update.
+                for key in ("arxiv_id", "doi", "zotero_key"):
+                    updates.pop(key, None)
+                if updates:
+                    store.execute(
+                        f"UPDATE papers SET {', '.join(f'{k} = ?' for k in updates)} WHERE id = ?",
+                        (*updates.values(), existing.id),
+                    )
+        return get(store, existing.id), False
+
+
+def resolve(store: Store, ref: str) -> Paper:
+    """A user's PAPER argument: internal id, citekey, arXiv id, DOI or a unique title fragment."""
+    ref = (ref or "").strip()
+    if not ref:
+        raise BadInput("no paper given")
+    if ref.isdigit():
+        row = store.one("SELECT * FROM papers WHERE id = ?", (int(ref),))
+        if row:
+            return Paper.from_row(row)
+    row = store.one("SELECT * FROM papers WHERE citekey = ? COLLATE NOCASE", (ref,))
+    if row:
+        return Paper.from_row(row)
+    arxiv = normalize_arxiv(ref) if re.fullmatch(r"(?i)(arxiv:)?\s*[\w./-]+", ref) else None
+    if arxiv:
+        row = store.one("SELECT * FROM papers WHERE arxiv_id = ?", (arxiv,))
+        if row:
+            return Paper.from_row(row)
+    doi = normalize_doi(ref)
+    if doi:
+        row = store.one("SELECT * FROM papers WHERE doi = ?", (doi,))
+        if row:
+            return Paper.from_row(row)
+    norm = titles.normalize(ref)
+    rows = store.all("SELECT * FROM papers WHERE title_norm = ?", (norm,))
+    if not rows and norm:
+        rows = store.all("SELECT * FROM papers WHERE instr(title_norm, ?) > 0 OR instr(lower(title), ?) > 0", (norm, ref.lower()))
+    if len(rows) == 1:
+        return Paper.from_row(rows[0])
+    if len(rows) > 1:
+        listed = "; ".join(f"{r['citekey']} ({r['title'][:40]})" for r in rows[:5])
+        raise Ambiguous(f"{ref!r} matches {len(rows)} papers: {listed}", "use a citekey or id")
+    raise NotFound(f"no paper matches {ref!r}", "see `kb papers` for ids and citekeys")
+
+
+def set_status(store: Store, paper_id: int, status: str, at: str | None = None) -> Paper:
+    if status not in STATUSES:
+        raise BadInput(f"unknown status {status!r}", f"use one of: {', '.join(STATUSES)}")
+    at = at or now_iso()
+    with store.tx():
+        current = get(store, paper_id)
+        if current.status != status:
+            store.execute("UPDATE papers SET status = ?, status_at = ?, updated_at = ? WHERE id = ?", (status, at, at, paper_id))
+            store.execute("INSERT INTO status_history (paper_id, status, at) VALUES (?, ?, ?)", (paper_id, status, at))
+    return get(store, paper_id)
+
+
+def attachments(store: Store, paper_id: int) -> list[sqlite3.Row]:
+    return store.all("SELECT * FROM attachments WHERE paper_id = ? ORDER BY id", (paper_id,))
+
+
+def add_attachment(store: Store, paper_id: int, path: str, *, zotero_key: str | None = None, content_type: str = "application/pdf") -> int:
+    with store.tx():
+        store.execute(
+            "INSERT INTO attachments (paper_id, path, content_type, zotero_key) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (paper_id, path) DO UPDATE SET zotero_key = COALESCE(excluded.zotero_key, zotero_key)",
+            (paper_id, str(path), content_type, zotero_key),
+        )
+        return store.scalar("SELECT id FROM attachments WHERE paper_id = ? AND path = ?", (paper_id, str(path)))
+
+
+def pdf_path(store: Store, paper_id: int) -> str | None:
+    """The first local PDF of a paper that exists on disk."""
+    import os
+
+    for row in attachments(store, paper_id):
+        if row["content_type"] == "application/pdf" and os.path.exists(row["path"]):
+            return row["path"]
+    return None

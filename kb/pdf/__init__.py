@@ -1,0 +1,1 @@
+"""Reading PDFs with PyMuPDF: text, metadata, sections, references, captions, figures."""
