@@ -36,9 +36,9 @@ class BackupReport:
 
 
 def notes_dir(home: Path) -> Path:
-    cfg = config_mod.load(paths.config_path(home))
-    configured = cfg["notes"].get("dir")
-    return Path(configured).expanduser() if configured else paths.notes_dir_default(home)
+    from notes.files import notes_dir as configured_notes_dir
+
+    return configured_notes_dir(home, config_mod.load(paths.config_path(home)))
 
 
 def create(home: Path, out: Path | None = None) -> BackupReport:

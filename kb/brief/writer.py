@@ -1,0 +1,70 @@
+"""Write a brief to disk in one of four formats; the entry point for the CLI and the TUI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from kb import atomic
+from kb.brief import collect, render_html, render_markdown, render_pdf
+from kb.brief.model import Brief
+from kb.errors import BadInput
+from kb.store import Store
+from notes.files import notes_dir
+
+FORMATS = {"md": ".md", "slides": ".slides.md", "html": ".html", "pdf": ".pdf"}
+
+
+@dataclass
+class Written:
+    path: Path
+    format: str
+    brief: Brief
+    pages: int | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "path": str(self.path), "format": self.format, "lang": self.brief.lang, "since": self.brief.since,
+            "until": self.brief.until, "pages": self.pages,
+            "papers": [{"id": p.paper_id, "citekey": p.citekey, "title": p.title, "gaps": p.gaps,
+                        "figure": str(p.figure) if p.figure else None, "runs": len(p.runs)} for p in self.brief.papers],
+            "read": len(self.brief.week.read), "planned": len(self.brief.week.planned), "reviews": self.brief.week.reviews,
+        }
+
+
+def default_lang(store: Store, config: dict, plan: str | None) -> str:
+    if config.get("brief", {}).get("lang") in ("en", "zh"):
+        return config["brief"]["lang"]
+    row = store.one("SELECT lang FROM plans WHERE name = ?", (plan,)) if plan else store.one("SELECT lang FROM plans ORDER BY id LIMIT 1")
+    return row["lang"] if row and row["lang"] in ("en", "zh") else "en"
+
+
+def write_brief(store: Store, home: Path, config: dict, *, since: datetime, until: datetime | None = None,
+                paper_ids: list[int] | None = None, plan: str | None = None, week: int | None = None,
+                fmt: str = "md", lang: str | None = None, out: Path | None = None) -> Written:
+    if fmt not in FORMATS:
+        raise BadInput(f"unknown brief format {fmt!r}", f"use one of: {', '.join(FORMATS)}")
+    lang = lang or default_lang(store, config, plan)
+    if lang not in ("en", "zh"):
+        raise BadInput(f"unknown language {lang!r}", "use en or zh")
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    out = Path(out) if out else home / "briefs" / f"brief-{stamp}{FORMATS[fmt]}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    assets = out.parent / (out.name.split(".")[0] + "_files")
+    brief = collect.build(
+        store, since=since, until=until, paper_ids=paper_ids, plan=plan, week=week, lang=lang,
+        notes_dir=notes_dir(home, config), assets=assets, timeout_s=float(config.get("index", {}).get("pdf_timeout_s", 60)),
+    )
+    pages = None
+    if fmt == "md":
+        atomic.write_text(out, render_markdown.markdown(brief, out))
+    elif fmt == "slides":
+        atomic.write_text(out, render_markdown.slides(brief, out))
+    elif fmt == "html":
+        atomic.write_text(out, render_html.document(brief, inline_images=True))
+    else:
+        pages = render_pdf.write_pdf(brief, out, assets)
+    if assets.exists() and not any(assets.iterdir()):
+        assets.rmdir()
+    return Written(out, fmt, brief, pages)

@@ -1,0 +1,151 @@
+"""Briefs built from real PDFs with notes, runs and reviews; every format checked by its content."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from kb import papers
+from kb.brief.period import parse_since
+from kb.brief.writer import write_brief
+from kb.errors import BadInput
+
+NOW = datetime.now(timezone.utc)
+
+LORA_NOTE = """---
+citekey: {citekey}
+status: read
+---
+# LoRA
+
+## Problem
+Full fine-tuning of GPT-3 175B needs a copy of every weight per task.
+
+## Method
+Freeze W0 and learn a low-rank update BA with rank r, applied to Wq and Wv.
+
+## Key results
+
+## Limitations
+
+## Questions
+Why only the query and value projections?
+
+## Connections
+[[houlsby2019parameter]]
+"""
+
+ZH_NOTE = """---
+citekey: {citekey}
+---
+## Problem
+知识蒸馏：用大模型的软标签训练小模型。
+
+## Method
+温度 T 软化 softmax，损失乘以 T²。
+"""
+
+
+@pytest.fixture
+def library(store, home, papers_dir):
+    lora, _ = papers.upsert(store, title="LoRA: Low-Rank Adaptation of Large Language Models", arxiv_id="2106.09685",
+                            year=2021, authors=["Edward J. Hu", "Yelong Shen", "Phillip Wallis", "Zeyuan Allen-Zhu"])
+    papers.add_attachment(store, lora.id, str(papers_dir / "2106.09685.pdf"))
+    distil, _ = papers.upsert(store, title="DistilBERT, a distilled version of BERT: smaller, faster, cheaper and lighter",
+                              arxiv_id="1910.01108", year=2019, authors=["Victor Sanh"],
+                              abstract="As Transfer Learning from large-scale pre-trained models becomes more prevalent in NLP, operating these large models on the edge remains challenging. In this work, we propose a method to pre-train a smaller general-purpose language representation model. We leverage knowledge distillation during the pre-training phase and show that it is possible to reduce the size of a BERT model by 40%.")
+    papers.add_attachment(store, distil.id, str(papers_dir / "1910.01108.pdf"))
+    kd, _ = papers.upsert(store, title="Distilling the Knowledge in a Neural Network", arxiv_id="1503.02531", year=2015,
+                          authors=["Geoffrey Hinton", "Oriol Vinyals", "Jeff Dean"])
+    old, _ = papers.upsert(store, title="Attention Is All You Need", arxiv_id="1706.03762", year=2017)
+    recent = (NOW - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for p in (lora, distil, kd):
+        papers.set_status(store, p.id, "read", at=recent)
+    papers.set_status(store, old.id, "read", at=(NOW - timedelta(days=40)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    notes = home / "notes"
+    notes.mkdir(parents=True, exist_ok=True)
+    (notes / f"{lora.citekey}.md").write_text(LORA_NOTE.format(citekey=lora.citekey), encoding="utf-8")
+    (notes / f"{kd.citekey}.md").write_text(ZH_NOTE.format(citekey=kd.citekey), encoding="utf-8")
+    return {"lora": lora, "distil": distil, "kd": kd, "old": old}
+
+
+def _write(store, home, fmt, tmp_path, **kw):
+    return write_brief(store, home, {"notes": {"dir": ""}}, since=parse_since("7d"), fmt=fmt,
+                       out=tmp_path / f"brief.{fmt if fmt != 'slides' else 'slides.md'}", **kw)
+
+
+def test_markdown_brief_has_own_notes_quotes_figures_and_gaps(store, home, library, tmp_path):
+    written = _write(store, home, "md", tmp_path)
+    text = written.path.read_text(encoding="utf-8")
+    ids = [p.paper_id for p in written.brief.papers]
+    assert set(ids) == {library["lora"].id, library["distil"].id, library["kd"].id}  # not the paper read 40 days ago
+    assert "## LoRA: Low-Rank Adaptation of Large Language Models" in text
+    assert "Freeze W0 and learn a low-rank update BA" in text  # the user's own method section
+    assert "Why only the query and value projections?" in text
+    # DistilBERT has no note: its problem is quoted from the abstract and marked as such.
+    distil = next(p for p in written.brief.papers if p.paper_id == library["distil"].id)
+    assert distil.sections["problem"].is_quote and "operating these large models" in distil.sections["problem"].text
+    assert "quoted from the paper (abstract)" in text
+    assert distil.sections["questions"] is None and "Not written in the note yet." in text
+    # The KD paper has no PDF: the gap is stated, the brief is still written.
+    kd = next(p for p in written.brief.papers if p.paper_id == library["kd"].id)
+    assert "no_pdf" in kd.gaps and "No PDF is attached" in text
+    assert "知识蒸馏" in text
+    # A key figure extracted from the real LoRA PDF, referenced relative to the brief.
+    lora = next(p for p in written.brief.papers if p.paper_id == library["lora"].id)
+    assert lora.figure is not None and lora.figure.exists() and lora.figure.stat().st_size > 5_000
+    assert lora.figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"]({lora.figure.parent.name}/{lora.figure.name})" in text
+    assert "Papers read vs planned: 3 / 0" in text
+
+
+def test_slides_are_marp_with_one_slide_per_paper(store, home, library, tmp_path):
+    written = _write(store, home, "slides", tmp_path)
+    text = written.path.read_text(encoding="utf-8")
+    assert text.startswith("---\nmarp: true")
+    slides = text.split("\n\n---\n\n")
+    assert len(slides) == 1 + 1 + 3 + 1  # front matter, title, three papers, the week
+    assert any("![h:220](" in s and "LoRA" in s for s in slides)
+
+
+def test_html_is_self_contained(store, home, library, tmp_path):
+    written = _write(store, home, "html", tmp_path)
+    text = written.path.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and "data:image/png;base64," in text
+    assert "<img src=\"brief_files" not in text and "DistilBERT" in text
+
+
+def test_pdf_in_chinese_renders_both_languages(store, home, library, tmp_path):
+    import pymupdf
+
+    written = _write(store, home, "pdf", tmp_path, lang="zh")
+    doc = pymupdf.open(written.path)
+    assert doc.page_count == written.pages >= 2
+    text = "".join(page.get_text() for page in doc)
+    assert "组会汇报" in text and "知识蒸馏" in text
+    assert "LoRA: Low-Rank Adaptation of Large Language Models" in " ".join(text.split())
+    assert len(doc[0].get_images()) + sum(len(p.get_images()) for p in doc) >= 1
+    pix = doc[0].get_pixmap(dpi=50)
+    png = tmp_path / "page1.png"
+    pix.save(png)
+    assert png.stat().st_size > 2_000
+
+
+def test_a_period_with_nothing_read_gives_a_short_brief(store, home, tmp_path, cli):
+    code, out, err = cli("brief", "--since", "3d", "-o", str(tmp_path / "empty.md"), "--json")
+    assert code == 0, err
+    assert json.loads(out)["papers"] == []
+    assert "Nothing was read, noted or reproduced in this period." in (tmp_path / "empty.md").read_text(encoding="utf-8")
+
+
+def test_explicit_papers_and_bad_arguments(store, home, library, tmp_path, cli):
+    code, out, err = cli("brief", "--paper", "2106.09685", "-o", str(tmp_path / "one.md"), "--json")
+    assert code == 0, err
+    assert [p["citekey"] for p in json.loads(out)["papers"]] == [library["lora"].citekey]
+    code, out, err = cli("brief", "--since", "yesterday-ish")
+    assert code != 0 and "cannot read the period" in err
+    with pytest.raises(BadInput):
+        parse_since("soon")
