@@ -103,8 +103,10 @@ def _ascii(text: str) -> str:
 
 
 def _unique_citekey(store: Store, base: str) -> str:
+    """`base`, else `base` + a, b, ..., z, aa, bb, ... (Better BibTeX's disambiguation)."""
+    taken = {r[0] for r in store.all("SELECT citekey FROM papers WHERE citekey >= ? AND citekey < ?", (base, base + "\uffff"))}
     key, n = base, 0
-    while store.one("SELECT 1 FROM papers WHERE citekey = ?", (key,)):
+    while key in taken:
         n += 1
         key = base + "abcdefghijklmnopqrstuvwxyz"[(n - 1) % 26] * (1 + (n - 1) // 26)
     return key
@@ -141,17 +143,88 @@ def find_match(
         row = store.one("SELECT * FROM papers WHERE title_norm = ?", (norm,))
         if row:
             return Paper.from_row(row)
-        best, best_score = None, 0.0
-        for row in store.all("SELECT * FROM papers"):
-            score = titles.similarity(norm, row["title_norm"])
+        best_id, best_score = None, 0.0
+        for paper_id, candidate in _title_candidates(store, norm, threshold):
+            score = titles.similarity(norm, candidate)
             if score > best_score:
-                best, best_score = row, score
-        if best is not None and best_score >= threshold:
+                best_id, best_score = paper_id, score
+        if best_id is not None and best_score >= threshold:
+            best = get(store, best_id)
             # Two distinct ids on both sides mean two different works, whatever the titles say.
-            if arxiv_id and best["arxiv_id"] and best["arxiv_id"] != arxiv_id:
+            if arxiv_id and best.arxiv_id and best.arxiv_id != arxiv_id:
                 return None
-            return Paper.from_row(best)
+            return best
     return None
+
+
+def _title_candidates(store: Store, norm: str, threshold: float, limit: int = 8) -> list[tuple[int, str]]:
+    """The stored titles worth scoring against `norm`: the closest few by a fast rapidfuzz pass,
+    plus any title that starts with it or that it starts with (short and long forms)."""
+    from rapidfuzz import fuzz, process
+
+    ids, norms, sorted_norms = _title_index(store)
+    if not norms:
+        return []
+    # Cut-offs just below what titles.similarity could turn into a match: rapidfuzz skips the rest
+    # early. Token-sort ratio is plain ratio over pre-sorted tokens, sorted once per title.
+    picked = {i for _, _, i in process.extract(norm, norms, scorer=fuzz.ratio, limit=limit, score_cutoff=threshold - 1)}
+    picked |= {i for _, _, i in process.extract(_token_sorted(norm), sorted_norms, scorer=fuzz.ratio, limit=limit, score_cutoff=threshold)}
+    out = [(ids[i], norms[i]) for i in sorted(picked)]
+    if len(norm) >= 12:
+        out += _prefix_relatives(store, norm)
+    return out
+
+
+def _prefix_relatives(store: Store, norm: str) -> list[tuple[int, str]]:
+    """Titles that extend `norm` ("lora" → "lora low rank adaptation ...") or that it extends."""
+    rows = store.all(
+        "SELECT id, title_norm FROM papers WHERE title_norm >= ? AND title_norm < ? LIMIT 20", (norm, norm + "\uffff")
+    )
+    words = norm.split()
+    heads = [" ".join(words[:n]) for n in range(1, len(words))]
+    heads = [h for h in heads if len(h) >= 12]
+    if heads:
+        rows += store.all(f"SELECT id, title_norm FROM papers WHERE title_norm IN ({', '.join('?' * len(heads))})", heads)
+    return [(r[0], r[1]) for r in rows]
+
+
+def _token_sorted(norm: str) -> str:
+    return " ".join(sorted(norm.split()))
+
+
+def _title_index(store: Store) -> tuple[list[int], list[str], list[str]]:
+    """All (id, title_norm), cached on the store until the papers table changes; a sync of
+    thousands of items would otherwise re-read every title for every item."""
+    signature = _title_signature(store)
+    cached = getattr(store, "_title_index_cache", None)
+    if cached and cached[0] == signature:
+        return cached[1], cached[2], cached[3]
+    rows = store.all("SELECT id, title_norm FROM papers ORDER BY id")
+    ids, norms = [r[0] for r in rows], [r[1] for r in rows]
+    store._title_index_cache = (signature, ids, norms, [_token_sorted(n) for n in norms])
+    return ids, norms, store._title_index_cache[3]
+
+
+def _title_signature(store: Store) -> tuple:
+    """Changes when another connection writes (data_version) or rows come and go; this
+    connection's own title writes go through _remember_title."""
+    return (store.scalar("PRAGMA data_version"), *store.one("SELECT count(*), max(id) FROM papers"))
+
+
+def _remember_title(store: Store, paper_id: int, norm: str) -> None:
+    """Keep the cached index in step with this connection's own writes (no full reload)."""
+    cached = getattr(store, "_title_index_cache", None)
+    if not cached:
+        return
+    _, ids, norms, sorted_norms = cached
+    if paper_id in ids:
+        norms[ids.index(paper_id)] = norm
+        sorted_norms[ids.index(paper_id)] = _token_sorted(norm)
+    else:
+        ids.append(paper_id)
+        norms.append(norm)
+        sorted_norms.append(_token_sorted(norm))
+    store._title_index_cache = (_title_signature(store), ids, norms, sorted_norms)
 
 
 _FIELDS = ("title", "authors", "year", "venue", "arxiv_id", "doi", "abstract", "url", "zotero_key", "zotero_library")
@@ -174,17 +247,7 @@ def upsert(store: Store, *, title: str, source: str = "plan", overwrite: bool = 
     with store.tx():
         existing = find_match(store, title=title, arxiv_id=fields["arxiv_id"], doi=fields["doi"])
         if existing is None:
-            authors = list(fields.get("authors") or [])
-            key = _unique_citekey(store, make_citekey(title, authors, fields.get("year")))
-            cols = {"citekey": key, "title": title, "title_norm": titles.normalize(title), "source": source}
-            for name in _FIELDS[1:]:
-                value = fields.get(name)
-                if value not in (None, "", []):
-                    cols[name] = json.dumps(value, ensure_ascii=False) if name == "authors" else value
-            cur = store.execute(
-                f"INSERT INTO papers ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", tuple(cols.values())
-            )
-            return get(store, cur.lastrowid), True
+            return get(store, create(store, title=title, source=source, **fields)), True
         updates: dict[str, Any] = {}
         current = existing.to_dict()
         candidates = dict(fields, title=title)
@@ -219,7 +282,49 @@ def upsert(store: Store, *, title: str, source: str = "plan", overwrite: bool = 
                         f"UPDATE papers SET {', '.join(f'{k} = ?' for k in updates)} WHERE id = ?",
                         (*updates.values(), existing.id),
                     )
+            if "title_norm" in updates:
+                _remember_title(store, existing.id, updates["title_norm"])
         return get(store, existing.id), False
+
+
+def create(store: Store, *, title: str, source: str, **fields: Any) -> int:
+    """Insert a new paper with a unique citekey, without looking for a match (callers that
+    already decided it is a new work). An identifier another paper holds is dropped."""
+    authors = list(fields.get("authors") or [])
+    key = _unique_citekey(store, make_citekey(title, authors, fields.get("year")))
+    cols = {"citekey": key, "title": title, "title_norm": titles.normalize(title), "source": source}
+    for name in _FIELDS[1:]:
+        value = fields.get(name)
+        if value not in (None, "", []):
+            cols[name] = json.dumps(value, ensure_ascii=False) if name == "authors" else value
+    with store.tx():
+        try:
+            cur = store.execute(f"INSERT INTO papers ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", tuple(cols.values()))
+        except sqlite3.IntegrityError:
+            for ident in ("arxiv_id", "doi", "zotero_key"):
+                cols.pop(ident, None)
+            cur = store.execute(f"INSERT INTO papers ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", tuple(cols.values()))
+    _remember_title(store, cur.lastrowid, cols["title_norm"])
+    return cur.lastrowid
+
+
+def replace_fields(store: Store, paper_id: int, *, title: str, **fields: Any) -> None:
+    """Overwrite a paper's metadata (an upstream edit wins, even of the title); an identifier
+    that already belongs to another paper is left as it was."""
+    updates: dict[str, Any] = {"title": title, "title_norm": titles.normalize(title), "updated_at": now_iso()}
+    for name, value in fields.items():
+        if name not in _FIELDS:
+            raise TypeError(f"unknown paper field {name!r}")
+        if value not in (None, "", []):
+            updates[name] = json.dumps(value, ensure_ascii=False) if name == "authors" else value
+    with store.tx():
+        try:
+            store.execute(f"UPDATE papers SET {', '.join(f'{k} = ?' for k in updates)} WHERE id = ?", (*updates.values(), paper_id))
+        except sqlite3.IntegrityError:
+            for ident in ("arxiv_id", "doi", "zotero_key"):
+                updates.pop(ident, None)
+            store.execute(f"UPDATE papers SET {', '.join(f'{k} = ?' for k in updates)} WHERE id = ?", (*updates.values(), paper_id))
+    _remember_title(store, paper_id, updates["title_norm"])
 
 
 def resolve(store: Store, ref: str) -> Paper:

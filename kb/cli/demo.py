@@ -1,0 +1,42 @@
+"""`kb demo`: build the demo library (generated papers, a bilingual plan, a few notes)."""
+
+from __future__ import annotations
+
+import click
+
+from kb.cli.context import Ctx, pass_ctx
+from kb.cli.output import emit_json
+
+
+@click.command()
+@click.option("--if-empty", is_flag=True, help="Do nothing when the library already has papers.")
+@click.option("--force", is_flag=True, help="Regenerate the demo PDFs (notes you edited are never touched).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def demo(ctx: Ctx, if_empty: bool, force: bool, as_json: bool) -> None:
+    """Build the demo library: a dozen generated papers, a bilingual plan and a few notes."""
+    existing = ctx.store.scalar("SELECT COUNT(*) FROM papers")
+    if if_empty and existing:
+        if as_json:
+            emit_json({"skipped": True, "reason": "library not empty", "papers": existing})
+        else:
+            click.echo(f"The library already has {existing} papers; nothing to do (drop --if-empty to add the demo).")
+        return
+    from kb.demo import build
+
+    result = build(ctx.store, ctx.home, force=force, config=ctx.config)
+    if as_json:
+        emit_json({"skipped": False, **result.to_dict()})
+        return
+    if not result.changed:
+        click.echo(f"The demo library is already complete ({len(result.papers)} papers, plan {result.plan!r}).")
+        return
+    click.echo(
+        f"Demo library ready in {result.seconds:.1f} s: {len(result.papers_created)} new of {len(result.papers)} papers, "
+        f"{len(result.pdfs_written)} PDFs written, plan {result.plan!r}, {len(result.notes_written)} notes."
+    )
+    if result.pdfs:
+        click.echo(f"  PDFs:  {result.pdfs[0].parent}")
+    if result.notes_written:
+        click.echo(f"  notes: {result.notes_written[0].parent}")
+    click.echo("Next: `kb plan show demo`, `kb papers`, `kb index` then `kb search \"low-rank adaptation\"`, or just `kb`.")

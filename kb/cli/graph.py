@@ -1,0 +1,114 @@
+"""`kb graph PAPER`, `kb graph export|link|unlink`, and `kb next`."""
+
+from __future__ import annotations
+
+import click
+
+from kb.cli.context import Ctx, pass_ctx
+from kb.cli.output import echo_table, emit_json
+
+
+class DefaultGroup(click.Group):
+    """A group whose unknown first argument goes to a default command: `kb graph LoRA` is
+    `kb graph show LoRA`, while `kb graph export` still names the subcommand."""
+
+    def __init__(self, *args, default: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.default = default
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = [self.default, *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group("graph", cls=DefaultGroup, default="show")
+def graph() -> None:
+    """Show what a paper builds on and what builds on it; export, link and unlink."""
+
+
+@graph.command("show")
+@click.argument("paper")
+@click.option("--depth", type=click.IntRange(1, 10), default=2, show_default=True, help="Levels of ancestors and descendants.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def show(obj: Ctx, paper: str, depth: int, as_json: bool) -> None:
+    """Ancestors (what PAPER builds on) and descendants as a text tree."""
+    from kb.graph import build_graph
+    from kb.graph.tree import render, subtree
+    from kb.papers import resolve
+
+    found = resolve(obj.store, paper)
+    g = build_graph(obj.store)
+    if as_json:
+        emit_json({"paper": {"id": found.id, "title": found.title, "year": found.year},
+                   "builds_on": subtree(g, found.id, depth, "up"), "built_upon_by": subtree(g, found.id, depth, "down")})
+        return
+    click.echo(render(g, found.id, depth))
+
+
+@graph.command("export")
+@click.option("--format", "fmt", type=click.Choice(["dot", "graphml", "json"]), default="dot", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE instead of standard output.")
+@click.option("--no-plan", is_flag=True, help="Leave out plan-order edges.")
+@pass_ctx
+def export_cmd(obj: Ctx, fmt: str, output: str | None, no_plan: bool) -> None:
+    """Export the whole graph (dot for Graphviz, graphml for Gephi/yEd, json)."""
+    from kb.atomic import write_text
+    from kb.graph import build_graph
+    from kb.graph.export import export
+
+    text = export(build_graph(obj.store, include_plan=not no_plan), fmt)
+    if output:
+        write_text(output, text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@graph.command("link")
+@click.argument("a")
+@click.argument("b")
+@pass_ctx
+def link_cmd(obj: Ctx, a: str, b: str) -> None:
+    """Make A a prerequisite of B (read A first)."""
+    from kb.graph import link
+    from kb.papers import resolve
+
+    pa, pb = resolve(obj.store, a), resolve(obj.store, b)
+    added = link(obj.store, pa, pb)
+    click.echo(f"{'linked' if added else 'already linked'}: {pa.title} → {pb.title}")
+
+
+@graph.command("unlink")
+@click.argument("a")
+@click.argument("b")
+@pass_ctx
+def unlink_cmd(obj: Ctx, a: str, b: str) -> None:
+    """Remove "A is a prerequisite of B"."""
+    from kb.errors import NotFound
+    from kb.graph import unlink
+    from kb.papers import resolve
+
+    pa, pb = resolve(obj.store, a), resolve(obj.store, b)
+    if not unlink(obj.store, pa, pb):
+        raise NotFound(f"{pa.title} is not a prerequisite of {pb.title}", "see `kb graph PAPER` for its edges")
+    click.echo(f"unlinked: {pa.title} → {pb.title}")
+
+
+@click.command("next")
+@click.option("--limit", type=click.IntRange(1, 100), default=5, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def next_cmd(obj: Ctx, limit: int, as_json: bool) -> None:
+    """Suggest unread papers whose prerequisites you have read, in plan order."""
+    from kb.graph import suggest_next
+
+    items = suggest_next(obj.store, limit=limit)
+    if as_json:
+        emit_json(items)
+        return
+    if not items:
+        click.echo("nothing to suggest: every unread paper still has an unread prerequisite (or all are read)")
+        return
+    echo_table([(i["id"], i["title"], i["year"] or "", i["reason"]) for i in items], ["id", "title", "year", "why"], [6, 50, 4, 70])

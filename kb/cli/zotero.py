@@ -1,0 +1,199 @@
+"""`kb zotero …`, `kb sync`, and the plan subcommands `unmatched` and `from-collection`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kb import config as config_mod
+from kb import paths
+from kb.cli.context import Ctx, pass_ctx
+from kb.cli.output import echo_table, emit_json, warn
+from kb.errors import BadInput
+
+
+@click.group()
+def zotero() -> None:
+    """Connect a Zotero library (web API, local API, zotero.sqlite, BibTeX/CSL-JSON) and write back."""
+
+
+@zotero.command()
+@click.option("--api-key", help="Web API key (stored in credentials.toml, mode 0600).")
+@click.option("--library-id", help="Web API: the user or group id.")
+@click.option("--library-type", type=click.Choice(["user", "group"]), default=None)
+@click.option("--endpoint", help="Another API address (a proxy, or the local API on another port).")
+@click.option("--local", "use_local", is_flag=True, help="Zotero 7+'s local API on this machine.")
+@click.option("--sqlite", "sqlite_path", type=click.Path(dir_okay=False), help="Read zotero.sqlite directly.")
+@click.option("--bibtex", "bibtex_path", type=click.Path(dir_okay=False), help="A BibTeX (.bib) or CSL-JSON (.json) export.")
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Zotero's data directory (the one with storage/).")
+@click.option("--base-dir", type=click.Path(file_okay=False), help="Zotero's base directory for linked files.")
+@pass_ctx
+def setup(ctx: Ctx, api_key, library_id, library_type, endpoint, use_local, sqlite_path, bibtex_path, data_dir, base_dir) -> None:
+    """Choose the Zotero source that `kb sync` reads."""
+    chosen = [n for n, on in (("web", library_id or api_key), ("local", use_local), ("sqlite", sqlite_path), ("bibtex", bibtex_path)) if on]
+    if len(chosen) != 1:
+        raise BadInput("choose one source", "--api-key KEY --library-id N, or --local, or --sqlite PATH, or --bibtex FILE")
+    source = chosen[0]
+    cfg_path = paths.config_path(ctx.home)
+    cfg = config_mod.load(cfg_path)
+    zc = cfg["zotero"]
+    zc["source"] = source
+    if source == "web":
+        if not library_id:
+            raise BadInput("the web API needs --library-id", "find it at https://www.zotero.org/settings/keys")
+        zc["library_id"] = str(library_id)
+        if api_key:
+            from kb.zotero import credentials
+
+            credentials.save_api_key(ctx.home, api_key)
+    if library_type:
+        zc["library_type"] = library_type
+    if endpoint is not None:
+        zc["endpoint"] = endpoint
+    if sqlite_path:
+        zc["sqlite_path"] = str(Path(sqlite_path).expanduser().resolve())
+    if bibtex_path:
+        zc["bibtex_path"] = str(Path(bibtex_path).expanduser().resolve())
+    if data_dir:
+        zc["data_dir"] = str(Path(data_dir).expanduser().resolve())
+    if base_dir:
+        zc["base_dir"] = str(Path(base_dir).expanduser().resolve())
+    config_mod.save(cfg_path, cfg)
+    click.echo(f"Zotero source: {source}. Run `kb sync` to fetch the library.")
+
+
+@zotero.command()
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def status(ctx: Ctx, as_json: bool) -> None:
+    """What is connected, and what the last sync brought in."""
+    from kb.zotero import credentials
+
+    zc = ctx.config["zotero"]
+    store = ctx.store
+    libs = [dict(r) for r in store.all("SELECT * FROM zotero_libraries ORDER BY id")]
+    for lib in libs:
+        lib["items"] = store.scalar("SELECT count(*) FROM zotero_items WHERE library = ? AND item_type NOT IN ('attachment','annotation','note')", (lib["id"],))
+        lib["attachments"] = store.scalar("SELECT count(*) FROM zotero_items WHERE library = ? AND item_type = 'attachment'", (lib["id"],))
+        lib["annotations"] = store.scalar("SELECT count(*) FROM annotations WHERE library = ?", (lib["id"],))
+        lib["collections"] = store.scalar("SELECT count(*) FROM zotero_collections WHERE library = ?", (lib["id"],))
+    info = {"source": zc.get("source") or None, "library_id": zc.get("library_id") or None, "library_type": zc.get("library_type"),
+            "endpoint": zc.get("endpoint") or None, "sqlite_path": zc.get("sqlite_path") or None,
+            "api_key_stored": credentials.has_api_key(ctx.home), "libraries": libs}
+    if as_json:
+        emit_json(info)
+        return
+    click.echo(f"source: {info['source'] or '(not set up: kb zotero setup)'}" + (f"  library: {zc.get('library_type')}:{zc['library_id']}" if info["library_id"] else ""))
+    click.echo(f"API key: {'stored' if info['api_key_stored'] else 'none'}")
+    if libs:
+        echo_table([(l["id"], l["source"], l["version"], l["items"], l["attachments"], l["annotations"], l["collections"], l["synced_at"]) for l in libs],
+                   ["library", "source", "version", "items", "files", "annotations", "collections", "synced"])
+
+
+@zotero.command()
+@click.option("--plan", "plan_name", help="Only this plan (default: all plans).")
+@click.option("--apply", "do_apply", is_flag=True, help="Write to Zotero (default: show what would change).")
+@click.option("--no-create", is_flag=True, help="Do not create missing papers.")
+@click.option("--no-tags", is_flag=True, help="Do not set kb:<status> tags.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def push(ctx: Ctx, plan_name, do_apply, no_create, no_tags, as_json) -> None:
+    """Create the plan's missing papers in Zotero and set reading-status tags (dry run unless --apply)."""
+    from kb.zotero.sources import open_source
+    from kb.zotero.sync import sync as run_sync
+    from kb.zotero.writeback import apply_changes, plan_changes
+
+    source = open_source(ctx.home, ctx.config)
+    try:
+        changes = plan_changes(ctx.store, source.library, plan_name, create=not no_create, status_tags=not no_tags)
+        done = apply_changes(ctx.store, source, changes) if do_apply and changes else {}
+        if done:
+            run_sync(ctx.store, source)
+    finally:
+        source.close()
+    if as_json:
+        emit_json({"dry_run": not do_apply, "changes": [c.to_dict() for c in changes], "applied": done})
+        return
+    if not changes:
+        click.echo("Zotero is up to date with the plans.")
+        return
+    echo_table([(c.action, c.title, ", ".join(c.tags)) for c in changes], ["change", "title", "tags"], [18, 60, 20])
+    click.echo(f"applied: {done}" if do_apply else "dry run: nothing was written; add --apply to write these changes")
+
+
+@zotero.command()
+@click.argument("paper")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def annotations(ctx: Ctx, paper: str, as_json: bool) -> None:
+    """A paper's Zotero highlights and comments."""
+    from kb.papers import resolve
+
+    p = resolve(ctx.store, paper)
+    rows = [dict(r) for r in ctx.store.all("SELECT * FROM annotations WHERE paper_id = ? ORDER BY page_index, sort_index", (p.id,))]
+    if as_json:
+        emit_json(rows)
+        return
+    echo_table([(r["page_label"], r["type"], r["color"], r["text"], r["comment"]) for r in rows], ["page", "type", "colour", "text", "comment"], [6, 10, 8, 60, 40])
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--no-files", is_flag=True, help="Do not download attachment files.")
+@pass_ctx
+def sync(ctx: Ctx, as_json: bool, no_files: bool) -> None:
+    """Fetch what changed in Zotero since the last sync and match it to the plans."""
+    from kb.zotero.sources import open_source
+    from kb.zotero.sync import sync as run_sync
+
+    source = open_source(ctx.home, ctx.config)
+    try:
+        report = run_sync(ctx.store, source, files=not no_files)
+    finally:
+        source.close()
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    for message in report.warnings:
+        warn(message)
+    click.echo(f"{report.library}: {report.added} added, {report.updated} updated, {report.deleted} deleted, "
+               f"{report.unchanged} unchanged; {report.files} files, {report.annotations} annotations (version {report.version})")
+    if report.matching:
+        m = report.matching
+        click.echo(f"plan items: {m['matched']} matched, {m['ambiguous']} ambiguous, {m['unmatched']} not in Zotero"
+                   + ("  (see `kb plan unmatched`)" if m["ambiguous"] or m["unmatched"] else ""))
+
+
+@click.command()
+@click.option("--plan", "plan_name", help="Only this plan.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def plan_unmatched(ctx: Ctx, plan_name: str | None, as_json: bool) -> None:
+    """Plan papers not matched to one Zotero item (ambiguous ones with their candidates)."""
+    from kb.zotero.match import unmatched
+
+    rows = unmatched(ctx.store, plan_name)
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("Every plan paper is matched to a Zotero item.")
+        return
+    echo_table([(r["plan"], r["week"] or "", r["title"], r["state"], "; ".join(f"{c['title']} ({c['score']})" for c in r["candidates"][:3]))
+                for r in rows], ["plan", "week", "title", "state", "candidates"], [16, 12, 50, 10, 70])
+
+
+@click.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def plan_from_collection(ctx: Ctx, name: str, as_json: bool) -> None:
+    """Make a reading plan from a Zotero collection (run `kb sync` first)."""
+    from kb.zotero.collection_plan import plan_from_collection as build
+
+    result = build(ctx.store, name)
+    if as_json:
+        emit_json(result)
+        return
+    click.echo(f"plan {result['plan']!r}: {result['items']} papers ({result['added']} new, {result['removed']} removed)")

@@ -1,0 +1,1 @@
+"""One TOML file per demo paper, named by arXiv id: metadata, abstract, sections, figure, table."""

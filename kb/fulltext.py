@@ -1,0 +1,143 @@
+"""A paper's extracted full text in the store: its outline (sections), reference list and
+captions, the extraction status, and the citation edges its references give the graph."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kb import titles
+from kb.papers import normalize_arxiv, normalize_doi
+from kb.pdf.model import Document, Reference
+from kb.store import Store
+
+# A reference names a library paper when their titles are this close (0..100), or when the
+# library title appears whole inside the reference text and is long enough to be specific.
+TITLE_MATCH = 90.0
+MIN_CONTAINED_TITLE = 24
+
+
+def save_document(store: Store, paper_id: int, attachment_id: int | None, doc: Document) -> None:
+    """Replace the paper's sections, references and captions with doc's, and recompute the
+    citation edges from its references, all in one transaction."""
+    with store.tx():
+        _clear(store, paper_id)
+        store.execute(
+            "INSERT INTO documents (paper_id, attachment_id, content_hash, status, page_count, title) VALUES (?, ?, ?, 'ok', ?, ?)",
+            (paper_id, attachment_id, doc.content_hash, doc.page_count, doc.metadata.title),
+        )
+        store.conn.executemany(
+            "INSERT INTO sections (paper_id, position, title, level, kind, start_page, end_page) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(paper_id, i, s.title, s.level, s.kind, s.start_page, s.end_page) for i, s in enumerate(doc.sections)],
+        )
+        store.conn.executemany(
+            "INSERT INTO refs (paper_id, position, raw, title, authors, year, arxiv_id, doi) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (paper_id, i, r.raw, r.title, json.dumps(r.authors, ensure_ascii=False), r.year, normalize_arxiv(r.arxiv_id), normalize_doi(r.doi))
+                for i, r in enumerate(doc.references)
+            ],
+        )
+        store.conn.executemany(
+            "INSERT INTO captions (paper_id, position, kind, label, text, page, bbox) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (paper_id, i, c.kind, c.label, c.text, c.page, json.dumps(list(c.bbox)) if c.bbox else None)
+                for i, c in enumerate(doc.captions)
+            ],
+        )
+        if attachment_id is not None:
+            store.execute("UPDATE attachments SET content_hash = ? WHERE id = ?", (doc.content_hash, attachment_id))
+        _link_references(store, paper_id, _Library.load(store))
+
+
+def mark_failed(store: Store, paper_id: int, attachment_id: int | None, content_hash: str | None, reason: str, message: str) -> None:
+    """Record that the paper's PDF could not be read; nothing partial of it stays behind."""
+    with store.tx():
+        _clear(store, paper_id)
+        store.execute(
+            "INSERT INTO documents (paper_id, attachment_id, content_hash, status, reason, message) VALUES (?, ?, ?, 'failed', ?, ?)",
+            (paper_id, attachment_id, content_hash, reason, message),
+        )
+
+
+def _clear(store: Store, paper_id: int) -> None:
+    for table in ("documents", "sections", "refs", "captions"):
+        store.execute(f"DELETE FROM {table} WHERE paper_id = ?", (paper_id,))
+    store.execute("DELETE FROM paper_edges WHERE dst_paper_id = ? AND kind = 'cites'", (paper_id,))
+
+
+def document_status(store: Store, paper_id: int) -> dict[str, Any] | None:
+    row = store.one("SELECT * FROM documents WHERE paper_id = ?", (paper_id,))
+    return dict(row) if row else None
+
+
+def sections(store: Store, paper_id: int) -> list[dict[str, Any]]:
+    rows = store.all("SELECT title, level, kind, start_page, end_page FROM sections WHERE paper_id = ? ORDER BY position", (paper_id,))
+    return [dict(r) for r in rows]
+
+
+def references(store: Store, paper_id: int) -> list[dict[str, Any]]:
+    rows = store.all(
+        "SELECT raw, title, authors, year, arxiv_id, doi, cited_paper_id FROM refs WHERE paper_id = ? ORDER BY position", (paper_id,)
+    )
+    return [dict(r, authors=json.loads(r["authors"])) for r in rows]
+
+
+def captions(store: Store, paper_id: int) -> list[dict[str, Any]]:
+    rows = store.all("SELECT kind, label, text, page, bbox FROM captions WHERE paper_id = ? ORDER BY position", (paper_id,))
+    return [dict(r, bbox=json.loads(r["bbox"]) if r["bbox"] else None) for r in rows]
+
+
+def recompute_citation_edges(store: Store) -> int:
+    """Match every stored reference against the library again (papers added since may now be
+    cited). Returns the number of citation edges."""
+    library = _Library.load(store)
+    with store.tx():
+        store.execute("DELETE FROM paper_edges WHERE kind = 'cites'")
+        for (paper_id,) in store.all("SELECT paper_id FROM documents WHERE status = 'ok'"):
+            _link_references(store, paper_id, library)
+    return store.scalar("SELECT count(*) FROM paper_edges WHERE kind = 'cites'")
+
+
+class _Library:
+    """The library's identifiers and normalised titles, loaded once per matching pass."""
+
+    def __init__(self, rows):
+        self.by_arxiv = {r["arxiv_id"]: r["id"] for r in rows if r["arxiv_id"]}
+        self.by_doi = {r["doi"]: r["id"] for r in rows if r["doi"]}
+        self.titles = [(r["id"], r["title_norm"]) for r in rows if r["title_norm"]]
+
+    @classmethod
+    def load(cls, store: Store) -> "_Library":
+        return cls(store.all("SELECT id, arxiv_id, doi, title_norm FROM papers"))
+
+    def match(self, ref: Reference | dict) -> int | None:
+        get = ref.get if isinstance(ref, dict) else lambda k: getattr(ref, k)
+        arxiv = normalize_arxiv(get("arxiv_id"))
+        if arxiv and arxiv in self.by_arxiv:
+            return self.by_arxiv[arxiv]
+        doi = normalize_doi(get("doi"))
+        if doi and doi in self.by_doi:
+            return self.by_doi[doi]
+        title = titles.normalize(get("title") or "")
+        raw = f" {titles.normalize(get('raw') or '')} "
+        best, best_score = None, 0.0
+        for paper_id, norm in self.titles:
+            if len(norm) >= MIN_CONTAINED_TITLE and f" {norm} " in raw:
+                return paper_id
+            score = titles.similarity(title, norm) if title else 0.0
+            if score > best_score:
+                best, best_score = paper_id, score
+        return best if best_score >= TITLE_MATCH else None
+
+
+def _link_references(store: Store, paper_id: int, library: _Library) -> None:
+    rows = store.all("SELECT id, raw, title, arxiv_id, doi FROM refs WHERE paper_id = ?", (paper_id,))
+    for row in rows:
+        cited = library.match(dict(row))
+        if cited is None or cited == paper_id:
+            continue
+        store.execute("UPDATE refs SET cited_paper_id = ? WHERE id = ?", (cited, row["id"]))
+        store.execute(
+            "INSERT OR IGNORE INTO paper_edges (src_paper_id, dst_paper_id, kind, source) VALUES (?, ?, 'cites', 'references')",
+            (cited, paper_id),
+        )

@@ -1,0 +1,98 @@
+"""The dependency graph as a networkx DiGraph.
+
+Direction: an edge u → v means "v builds on u" — u comes first. So a paper's ancestors are
+what it builds on (read them before it), its descendants what builds on it, and a
+topological order is a valid reading order. Edge attribute `kind`:
+  cites   v's reference list cites u
+  prereq  u is a prerequisite of v (curated, `source="catalog"`, or the user's, `source="user"`)
+  plan    u comes right before v in a reading plan
+Two papers joined by several kinds keep one edge whose `kinds` lists them all; `kind` is the
+strongest (prereq > cites > plan).
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from kb.graph.links import curated
+from kb.store import Store
+
+_STRENGTH = {"prereq": 3, "cites": 2, "plan": 1}
+
+
+def build_graph(store: Store, *, include_plan: bool = True) -> nx.DiGraph:
+    graph = nx.DiGraph()
+    for row in store.all("SELECT id, citekey, title, year, arxiv_id, status FROM papers"):
+        graph.add_node(row["id"], citekey=row["citekey"], title=row["title"], year=row["year"] or 0,
+                       arxiv_id=row["arxiv_id"] or "", status=row["status"])
+    vetoed = set()
+    for row in store.all("SELECT src_paper_id, dst_paper_id, kind, source FROM paper_edges"):
+        if row["source"] == "user-removed":
+            vetoed.add((row["src_paper_id"], row["dst_paper_id"]))
+        else:
+            _add(graph, row["src_paper_id"], row["dst_paper_id"], row["kind"], row["source"])
+    by_arxiv = {data["arxiv_id"]: node for node, data in graph.nodes(data=True) if data["arxiv_id"]}
+    for edge in curated():
+        src, dst = by_arxiv.get(edge["before"]), by_arxiv.get(edge["after"])
+        if src and dst and (src, dst) not in vetoed:
+            _add(graph, src, dst, "prereq", "catalog", why=edge.get("why", ""))
+    if include_plan:
+        for src, dst in _plan_pairs(store):
+            if src != dst and not graph.has_edge(dst, src):
+                _add(graph, src, dst, "plan", "plan")
+    return graph
+
+
+def _add(graph: nx.DiGraph, src: int, dst: int, kind: str, source: str, why: str = "") -> None:
+    if src not in graph or dst not in graph:
+        return
+    if graph.has_edge(src, dst):
+        data = graph.edges[src, dst]
+        if kind not in data["kinds"]:
+            data["kinds"] = sorted(set(data["kinds"]) | {kind}, key=lambda k: -_STRENGTH[k])
+        if _STRENGTH[kind] > _STRENGTH[data["kind"]]:
+            data.update(kind=kind, source=source)
+        if why and not data.get("why"):
+            data["why"] = why
+        return
+    graph.add_edge(src, dst, kind=kind, kinds=[kind], source=source, why=why)
+
+
+def _plan_pairs(store: Store) -> list[tuple[int, int]]:
+    """Consecutive papers of each plan, in plan order."""
+    rows = store.all(
+        "SELECT plan_id, paper_id FROM plan_items WHERE paper_id IS NOT NULL ORDER BY plan_id, position"
+    )
+    pairs, previous = [], {}
+    for row in rows:
+        prev = previous.get(row["plan_id"])
+        if prev is not None and prev != row["paper_id"]:
+            pairs.append((prev, row["paper_id"]))
+        previous[row["plan_id"]] = row["paper_id"]
+    return pairs
+
+
+def plan_positions(store: Store) -> dict[int, tuple[int, int]]:
+    """paper id → (plan id, position) of its first appearance in any plan."""
+    out: dict[int, tuple[int, int]] = {}
+    for row in store.all("SELECT plan_id, position, paper_id FROM plan_items WHERE paper_id IS NOT NULL ORDER BY plan_id, position"):
+        out.setdefault(row["paper_id"], (row["plan_id"], row["position"]))
+    return out
+
+
+def neighbours(store: Store, paper_id: int, graph: nx.DiGraph | None = None) -> dict[str, list[dict]]:
+    """What the paper builds on (cites or needs), what builds on it, and its prerequisites."""
+    graph = graph if graph is not None else build_graph(store)
+    if paper_id not in graph:
+        return {"builds_on": [], "built_upon_by": [], "prerequisites": []}
+
+    def describe(node: int, edge: dict) -> dict:
+        data = graph.nodes[node]
+        return {"id": node, "citekey": data["citekey"], "title": data["title"], "year": data["year"] or None,
+                "status": data["status"], "kind": edge["kind"], "kinds": list(edge["kinds"])}
+
+    builds_on = [describe(u, graph.edges[u, paper_id]) for u in graph.predecessors(paper_id) if graph.edges[u, paper_id]["kinds"] != ["plan"]]
+    built_upon = [describe(v, graph.edges[paper_id, v]) for v in graph.successors(paper_id) if graph.edges[paper_id, v]["kinds"] != ["plan"]]
+    prereqs = [d for d in builds_on if "prereq" in d["kinds"]]
+    key = lambda d: (d["year"] or 0, d["title"])  # noqa: E731
+    return {"builds_on": sorted(builds_on, key=key), "built_upon_by": sorted(built_upon, key=key), "prerequisites": sorted(prereqs, key=key)}

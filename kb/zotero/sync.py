@@ -1,0 +1,288 @@
+"""Incremental sync of one Zotero library into the store.
+
+Per library the last fully applied version is kept; a sync asks the source for what changed
+since then. Each item is applied in its own transaction and the library version moves only
+after everything was applied, so an interrupted sync leaves no half-written item and the next
+run fetches the same range again (unchanged items are recognised by their content hash and
+skipped). A bad item, attachment or annotation becomes a warning; the rest goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kb import papers
+from kb.errors import KbError
+from kb.store import Store
+from kb.zotero.files import UnsafeFile, check_pdf, store_download
+from kb.zotero.model import Annotation, Attachment, Batch, Item, content_hash
+from kb.zotero.sources import Source
+
+
+@dataclass
+class SyncReport:
+    library: str
+    source: str
+    version: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    files: int = 0
+    annotations: int = 0
+    fulltext: int = 0
+    requests: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    matching: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def library_version(store: Store, library: str) -> int:
+    return int(store.scalar("SELECT version FROM zotero_libraries WHERE id = ?", (library,)) or 0)
+
+
+def sync(store: Store, source: Source, *, files: bool = True, match: bool = True) -> SyncReport:
+    library = source.library
+    report = SyncReport(library=library, source=source.kind)
+    since = library_version(store, library)
+    batch = source.fetch(since)
+    report.warnings += batch.warnings
+    for item in batch.items:
+        _guard(report, f"item {item.key}", _apply_item, store, library, item, report)
+    _apply_collections(store, library, batch)
+    for attachment in batch.attachments:
+        _guard(report, f"attachment {attachment.key}", _apply_attachment, store, source, library, attachment, report, files)
+    for annotation in batch.annotations:
+        _guard(report, f"annotation {annotation.key}", _apply_annotation, store, library, annotation, report)
+    _apply_deletions(store, library, batch, report)
+    with store.tx():
+        store.execute(
+            "INSERT INTO zotero_libraries (id, source, version, synced_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET source = excluded.source, synced_at = excluded.synced_at, "
+            "version = CASE WHEN excluded.version > 0 THEN excluded.version ELSE version END",
+            (library, source.kind, batch.version, papers.now_iso()),
+        )
+    report.version = library_version(store, library)
+    report.requests = getattr(source, "requests", None)
+    if match:
+        from kb.zotero.match import match_plan_items
+
+        report.matching = match_plan_items(store).counts()
+    return report
+
+
+def _guard(report: SyncReport, what: str, fn: Any, *args: Any) -> None:
+    """Apply one object; a failure is that object's warning, never the sync's end."""
+    try:
+        fn(*args)
+    except UnsafeFile as exc:
+        report.warnings.append(f"{what}: {exc}")
+    except KbError as exc:
+        report.warnings.append(f"{what}: {exc.message}")
+    except (OSError, ValueError, TypeError, KeyError, sqlite3.IntegrityError) as exc:
+        report.warnings.append(f"{what}: skipped ({type(exc).__name__}: {exc})")
+
+
+def _stored(store: Store, library: str, key: str) -> sqlite3.Row | None:
+    return store.one("SELECT * FROM zotero_items WHERE library = ? AND key = ?", (library, key))
+
+
+def _save_row(store: Store, library: str, key: str, version: int, kind: str, parent: str | None, paper_id: int | None,
+              digest: str, data: dict, *, title: str | None = None, doi: str | None = None, arxiv_id: str | None = None,
+              file_path: str | None = None) -> None:
+    store.execute(
+        "INSERT INTO zotero_items (library, key, version, item_type, parent_key, paper_id, title, doi, arxiv_id, content_hash, data, file_path) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (library, key) DO UPDATE SET version = excluded.version, "
+        "item_type = excluded.item_type, parent_key = excluded.parent_key, paper_id = excluded.paper_id, title = excluded.title, "
+        "doi = excluded.doi, arxiv_id = excluded.arxiv_id, content_hash = excluded.content_hash, data = excluded.data, "
+        "file_path = COALESCE(excluded.file_path, file_path)",
+        (library, key, version, kind, parent, paper_id, title, doi, arxiv_id, digest, json.dumps(data, ensure_ascii=False, default=str), file_path),
+    )
+
+
+# -- regular items ---------------------------------------------------------------------------
+def _apply_item(store: Store, library: str, item: Item, report: SyncReport) -> None:
+    if not item.title:
+        raise KbError("skipped, it has no title")
+    digest = content_hash(item.data)
+    row = _stored(store, library, item.key)
+    if row is not None and row["content_hash"] == digest and row["paper_id"] is not None:
+        report.unchanged += 1
+        return
+    with store.tx():
+        fields = dict(authors=item.authors, year=item.year, venue=item.venue, arxiv_id=item.arxiv_id, doi=item.doi,
+                      abstract=item.abstract, url=item.url)
+        if row is not None and row["paper_id"] is not None:
+            paper_id = _update_paper(store, row["paper_id"], item.title, fields)
+        elif _needs_new_paper(store, library, item):
+            paper_id = _create_paper(store, item.title, fields)
+        else:
+            paper, _ = papers.upsert(store, title=item.title, source="zotero", overwrite=True, **fields)
+            paper_id = paper.id
+        _link_paper(store, paper_id, library, item.key)
+        _save_row(store, library, item.key, item.version, item.item_type, None, paper_id, digest, item.data,
+                  title=item.title, doi=item.doi, arxiv_id=item.arxiv_id)
+        store.execute("DELETE FROM zotero_tags WHERE library = ? AND item_key = ?", (library, item.key))
+        store.conn.executemany("INSERT OR IGNORE INTO zotero_tags (library, item_key, tag, type) VALUES (?, ?, ?, ?)",
+                               [(library, item.key, name, kind) for name, kind in item.tags])
+        store.execute("DELETE FROM zotero_collection_items WHERE library = ? AND item_key = ?", (library, item.key))
+        store.conn.executemany("INSERT OR IGNORE INTO zotero_collection_items (library, collection_key, item_key) VALUES (?, ?, ?)",
+                               [(library, c, item.key) for c in item.collections])
+    if row is None:
+        report.added += 1
+    else:
+        report.updated += 1
+
+
+def _needs_new_paper(store: Store, library: str, item: Item) -> bool:
+    """No stored paper is this work (then creating it directly spares upsert a second title
+    scan), or the only match is a title match with a paper another live item of this library
+    holds: two Zotero items are two works unless an identifier says otherwise ("Sherlock
+    Holmes" the artwork is not "Sherlock Holmes in Babylon")."""
+    found = papers.find_match(store, title=item.title, arxiv_id=item.arxiv_id, doi=item.doi)
+    if found is None:
+        return True
+    if not found.zotero_key or found.zotero_library != library or found.zotero_key == item.key:
+        return False
+    if (item.doi and item.doi == found.doi) or (item.arxiv_id and item.arxiv_id == found.arxiv_id):
+        return False
+    return store.one("SELECT 1 FROM zotero_items WHERE library = ? AND key = ?", (library, found.zotero_key)) is not None
+
+
+def _create_paper(store: Store, title: str, fields: dict[str, Any]) -> int:
+    return papers.create(store, title=title, source="zotero", **fields)
+
+
+def _update_paper(store: Store, paper_id: int, title: str, fields: dict[str, Any]) -> int:
+    """An item already linked to a paper: Zotero's edit wins, even one that changes the title."""
+    papers.replace_fields(store, paper_id, title=title, **fields)
+    return paper_id
+
+
+def _link_paper(store: Store, paper_id: int, library: str, key: str) -> None:
+    current = store.one("SELECT zotero_key, zotero_library FROM papers WHERE id = ?", (paper_id,))
+    if current and current["zotero_key"] == key and current["zotero_library"] == library:
+        return
+    if current and current["zotero_key"] and store.one(
+        "SELECT 1 FROM zotero_items WHERE library = ? AND key = ?", (current["zotero_library"], current["zotero_key"])
+    ) and current["zotero_key"] != key:
+        return  # a duplicate item in Zotero: the paper keeps its first item
+    store.execute("UPDATE papers SET zotero_key = NULL, zotero_library = NULL WHERE zotero_library = ? AND zotero_key = ? AND id != ?",
+                  (library, key, paper_id))
+    store.execute("UPDATE papers SET zotero_key = ?, zotero_library = ? WHERE id = ?", (key, library, paper_id))
+
+
+# -- collections --------------------------------------------------------------------------------
+def _apply_collections(store: Store, library: str, batch: Batch) -> None:
+    with store.tx():
+        for c in batch.collections:
+            store.execute(
+                "INSERT INTO zotero_collections (library, key, name, parent_key, version) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (library, key) DO UPDATE SET name = excluded.name, parent_key = excluded.parent_key, version = excluded.version",
+                (library, c.key, c.name, c.parent_key, c.version),
+            )
+        gone = list(batch.deleted_collections)
+        if batch.complete:
+            live = {c.key for c in batch.collections}
+            gone += [r["key"] for r in store.all("SELECT key FROM zotero_collections WHERE library = ?", (library,)) if r["key"] not in live]
+        for key in gone:
+            store.execute("DELETE FROM zotero_collections WHERE library = ? AND key = ?", (library, key))
+            store.execute("DELETE FROM zotero_collection_items WHERE library = ? AND collection_key = ?", (library, key))
+
+
+# -- attachments ---------------------------------------------------------------------------------
+def _is_pdf(attachment: Attachment) -> bool:
+    return attachment.content_type == "application/pdf" or (attachment.filename or "").lower().endswith(".pdf")
+
+
+def _apply_attachment(store: Store, source: Source, library: str, attachment: Attachment, report: SyncReport, files: bool) -> None:
+    digest = content_hash([attachment.data, attachment.local_path, attachment.md5])
+    row = _stored(store, library, attachment.key)
+    parent = _stored(store, library, attachment.parent_key) if attachment.parent_key else None
+    paper_id = parent["paper_id"] if parent is not None else None
+    have_file = row is not None and row["file_path"] and Path(row["file_path"]).is_file()
+    if row is not None and row["content_hash"] == digest and (have_file or not files or not _is_pdf(attachment)):
+        report.unchanged += 1
+        return
+    file_path = None
+    if files and paper_id is not None and _is_pdf(attachment) and attachment.link_mode != "linked_url":
+        file_path = str(_fetch_file(store.home, source, attachment))
+    with store.tx():
+        _save_row(store, library, attachment.key, attachment.version, "attachment", attachment.parent_key, paper_id, digest,
+                  attachment.data, title=attachment.filename, file_path=file_path)
+        if file_path and paper_id is not None:
+            papers.add_attachment(store, paper_id, file_path, zotero_key=attachment.key)
+            report.files += 1
+        if attachment.fulltext and paper_id is not None:
+            store.execute("INSERT OR REPLACE INTO zotero_fulltext (library, attachment_key, paper_id, text) VALUES (?, ?, ?, ?)",
+                          (library, attachment.key, paper_id, attachment.fulltext))
+            report.fulltext += 1
+    if paper_id is None and attachment.parent_key:
+        report.warnings.append(f"attachment {attachment.key}: its parent item {attachment.parent_key} is unknown; kept without a paper")
+
+
+def _fetch_file(home: Path, source: Source, attachment: Attachment) -> Path:
+    """A local file is used where it lies (it is Zotero's); a remote one is downloaded."""
+    if attachment.local_path:
+        local = Path(attachment.local_path)
+        if not local.is_file():
+            raise UnsafeFile(f"the file {local} is missing")
+        with local.open("rb") as fh:
+            head = fh.read(1024)
+        check_pdf(head if local.stat().st_size else b"", f"the file {local.name}")
+        return local
+    data = source.read_file(attachment)
+    return store_download(home, attachment.key, attachment.filename, data)
+
+
+# -- annotations -------------------------------------------------------------------------------------
+def _apply_annotation(store: Store, library: str, note: Annotation, report: SyncReport) -> None:
+    digest = content_hash(note.data)
+    row = _stored(store, library, note.key)
+    if row is not None and row["content_hash"] == digest:
+        report.unchanged += 1
+        return
+    attachment = _stored(store, library, note.parent_key)
+    paper_id = attachment["paper_id"] if attachment is not None else None
+    if paper_id is None:
+        raise KbError(f"skipped, its attachment {note.parent_key or '?'} belongs to no known paper")
+    with store.tx():
+        _save_row(store, library, note.key, note.version, "annotation", note.parent_key, paper_id, digest, note.data)
+        store.execute(
+            "INSERT INTO annotations (paper_id, library, zotero_key, attachment_key, type, text, comment, color, page_label, "
+            "page_index, sort_index, date_added, date_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (library, zotero_key) DO UPDATE SET paper_id = excluded.paper_id, attachment_key = excluded.attachment_key, "
+            "type = excluded.type, text = excluded.text, comment = excluded.comment, color = excluded.color, "
+            "page_label = excluded.page_label, page_index = excluded.page_index, sort_index = excluded.sort_index, "
+            "date_added = excluded.date_added, date_modified = excluded.date_modified",
+            (paper_id, library, note.key, note.parent_key, note.type, note.text, note.comment, note.color, note.page_label,
+             note.page_index, note.sort_index, note.date_added, note.date_modified),
+        )
+    report.annotations += 1
+
+
+# -- deletions ------------------------------------------------------------------------------------------
+def _apply_deletions(store: Store, library: str, batch: Batch, report: SyncReport) -> None:
+    gone = set(batch.deleted_items)
+    if batch.complete:
+        live = {o.key for o in (*batch.items, *batch.attachments, *batch.annotations)}
+        gone |= {r["key"] for r in store.all("SELECT key FROM zotero_items WHERE library = ?", (library,))} - live
+    for key in sorted(gone):
+        with store.tx():
+            row = _stored(store, library, key)
+            if row is None:
+                continue
+            # The paper, its notes and its files stay: only the link to Zotero goes.
+            store.execute("UPDATE papers SET zotero_key = NULL, zotero_library = NULL WHERE zotero_library = ? AND zotero_key = ?", (library, key))
+            store.execute("DELETE FROM annotations WHERE library = ? AND (zotero_key = ? OR attachment_key = ?)", (library, key, key))
+            store.execute("DELETE FROM zotero_tags WHERE library = ? AND item_key = ?", (library, key))
+            store.execute("DELETE FROM zotero_collection_items WHERE library = ? AND item_key = ?", (library, key))
+            store.execute("DELETE FROM zotero_fulltext WHERE library = ? AND attachment_key = ?", (library, key))
+            store.execute("DELETE FROM zotero_items WHERE library = ? AND key = ?", (library, key))
+        report.deleted += 1

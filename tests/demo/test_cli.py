@@ -1,0 +1,37 @@
+"""`kb demo` on the command line: --json, --if-empty, a second run."""
+
+from __future__ import annotations
+
+import json
+
+
+def test_kb_demo_builds_then_reports_complete(cli, home):
+    code, out, err = cli("demo", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["skipped"] is False and data["plan"] == "demo"
+    assert len(data["papers"]) == 12 and len(data["pdfs_written"]) == 12 and len(data["notes_written"]) == 3
+    assert all(p.startswith(str(home / "files" / "demo")) for p in data["pdfs"])
+
+    code, out, _ = cli("demo")
+    assert code == 0 and "already complete" in out
+
+    code, out, _ = cli("papers", "--json")
+    assert len(json.loads(out)) == 12
+
+
+def test_if_empty_builds_on_an_empty_library_and_skips_otherwise(cli):
+    code, out, _ = cli("demo", "--if-empty")
+    assert code == 0 and "Demo library ready" in out and "12 new of 12 papers" in out
+    code, out, _ = cli("demo", "--if-empty", "--json")
+    assert code == 0
+    assert json.loads(out) == {"skipped": True, "reason": "library not empty", "papers": 12}
+
+
+def test_if_empty_leaves_a_users_library_alone(cli, store):
+    from kb import papers
+
+    papers.upsert(store, title="Some Paper of My Own", year=2024)
+    code, out, _ = cli("demo", "--if-empty")
+    assert code == 0 and "already has 1 papers" in out
+    assert store.scalar("SELECT COUNT(*) FROM papers") == 1
