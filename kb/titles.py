@@ -30,14 +30,40 @@ ABBREVIATIONS = {
 
 _NON_WORD = re.compile(r"[^\w\s]+", re.UNICODE)
 _SPACES = re.compile(r"\s+")
+# "pre-training" / "pretraining" / "pre training", "fine-tuning" / "finetuning", "multi-task" / "multitask"
+_JOINED_PREFIXES = {"pre", "fine", "multi", "semi", "non", "co", "sub", "re"}
+# British spellings, so "quantisation" meets "quantization"
+_SPELLING = re.compile(r"\b(\w+?)is(ation|ations|e|ed|es|ing|er|ers)\b")
+_ISE_STEMS = {"quant", "optim", "normal", "regular", "general", "special", "organ", "real", "minim", "maxim", "summar",
+              "visual", "parameter", "token", "character", "categor", "util", "central", "initial", "local", "standard",
+              "vectors", "memor", "recogn", "emphas", "personal", "modular", "binar", "random", "discret", "factor"}
+
+
+def _american(match: re.Match) -> str:
+    stem, tail = match.group(1), match.group(2)
+    if stem in _ISE_STEMS:
+        return f"{stem}iz{tail}"
+    return match.group(0)
 
 
 def normalize(title: str) -> str:
-    text = unicodedata.normalize("NFKC", title or "").lower()
-    text = text.replace("’", "'").replace("‘", "'")
+    text = unicodedata.normalize("NFKC", title or "")
+    # accents off (TÜLU -> tulu), but CJK and other scripts kept as they are
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    text = text.lower()
+    text = text.replace("’", "'").replace("‘", "'").replace("&", " and ")
     text = re.sub(r"(\w)'s\b", r"\1s", text)
+    text = re.sub(r"(?<=\w)'(?=\w)", "", text)  # don't -> dont
     text = _NON_WORD.sub(" ", text).replace("_", " ")
-    words = [ABBREVIATIONS.get(w, w) for w in text.split()]
+    text = _SPELLING.sub(_american, text)
+    raw = text.split()
+    merged: list[str] = []
+    for w in raw:
+        if merged and merged[-1] in _JOINED_PREFIXES and w.isalpha() and len(w) > 3:
+            merged[-1] = merged[-1] + w
+        else:
+            merged.append(w)
+    words = [ABBREVIATIONS.get(w, w) for w in merged]
     return _SPACES.sub(" ", " ".join(words)).strip()
 
 

@@ -49,32 +49,45 @@ CREATE TABLE plans (
     name         TEXT NOT NULL UNIQUE,
     title        TEXT,
     source_path  TEXT,
+    source_name  TEXT,                             -- the base name of the file's plans (one file can hold several)
+    part         INTEGER NOT NULL DEFAULT 1,       -- which plan of that file (1-based)
+    parts        INTEGER NOT NULL DEFAULT 1,       -- how many plans the file held at the last import
     lang         TEXT NOT NULL DEFAULT 'en',       -- 'zh' or 'en': the language most of the plan is written in
-    content_hash TEXT,
+    encoding     TEXT,                             -- how the file was decoded: utf-8, gb18030, ...
+    content_hash TEXT,                             -- sha256 of this plan's text at the last import
+    start_date   TEXT,                             -- YYYY-MM-DD: the first day of week 1
+    start_date_source TEXT NOT NULL DEFAULT 'import' CHECK (start_date_source IN ('import', 'plan', 'user')),
     imported_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
     updated_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
 );
+CREATE INDEX plans_source ON plans(source_name, part);
 
 CREATE TABLE plan_items (
     id          INTEGER PRIMARY KEY,
     plan_id     INTEGER NOT NULL REFERENCES plans(id) ON DELETE CASCADE,
-    item_key    TEXT NOT NULL,                     -- stable across re-imports (see kb.plans.importer)
-    position    INTEGER NOT NULL,
+    item_key    TEXT NOT NULL,                     -- stable across re-imports: content + section, not position
+    position    INTEGER NOT NULL,                  -- order in the file
     kind        TEXT NOT NULL CHECK (kind IN ('paper', 'book', 'course', 'tutorial', 'task', 'other')),
-    text        TEXT NOT NULL,                     -- the line as written
-    title       TEXT,                              -- for papers/books: the cleaned title
+    text        TEXT NOT NULL,                     -- the line as written (Markdown markup removed)
+    title       TEXT,                              -- papers, books, courses, tutorials: the cleaned title
     phase       TEXT,                              -- month / phase heading as written
     month_start INTEGER,
     month_end   INTEGER,
     week_label  TEXT,                              -- week heading as written
     week_start  INTEGER,                           -- week numbers counted from the start of the plan
     week_end    INTEGER,
+    date_start  TEXT,                              -- MM-DD or YYYY-MM-DD when the week heading gives dates
+    date_end    TEXT,
     section     TEXT,                              -- 论文阅读, Papers, 编程实践, ...
+    topic       TEXT,                              -- the nearest heading that is not a month/phase/week
+    line        INTEGER,                           -- 1-based line number in the file
+    note        TEXT,                              -- paragraphs written under the item
     done        INTEGER NOT NULL DEFAULT 0,        -- a ticked checkbox
     arxiv_id    TEXT,
     doi         TEXT,
     year        INTEGER,
-    authors     TEXT,
+    authors     TEXT,                              -- JSON list, as written
+    venue       TEXT,
     paper_id    INTEGER REFERENCES papers(id) ON DELETE SET NULL,
     UNIQUE (plan_id, item_key)
 );

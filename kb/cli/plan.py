@@ -1,0 +1,190 @@
+"""`kb plan ...`: import Markdown reading plans and show them week by week."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+
+from kb.cli.context import Ctx, pass_ctx
+from kb.cli.lazy import LazyGroup
+from kb.cli.output import emit_json, pad, truncate
+
+KIND_CHOICES = ["paper", "book", "course", "tutorial", "task", "other"]
+_KIND_HEADINGS = {"paper": "papers", "book": "books", "course": "courses", "tutorial": "tutorials / docs", "task": "tasks", "other": "other"}
+
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "unmatched": ("kb.cli.zotero:plan_unmatched", "List plan papers not matched to Zotero, with candidates."),
+    "from-collection": ("kb.cli.zotero:plan_from_collection", "Import a Zotero collection as a plan."),
+}
+
+
+@click.group(cls=LazyGroup, registry=SUBCOMMANDS)
+def plan() -> None:
+    """Import reading plans from Markdown and show them week by week."""
+
+
+@plan.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--name", help="Plan name (default: the file name). A file holding several plans gives NAME-1, NAME-2, ...")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def import_cmd(ctx: Ctx, file: str, name: str | None, as_json: bool) -> None:
+    """Import (or re-import) a Markdown reading plan."""
+    from kb.plans import importer
+
+    result = importer.import_plan(ctx.store, file, name=name)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    for p in result.plans:
+        verb = "imported" if p["created"] else "updated"
+        c = p["counts"]
+        others = ", ".join(f"{c[k]} {_KIND_HEADINGS[k]}" for k in ("book", "course", "tutorial", "task", "other") if c[k])
+        click.echo(f"{verb} plan {p['name']}" + (f" ({p['title']})" if p["title"] else "") + f": {p['papers']} papers"
+                   + (f" ({p['papers_from_catalog']} identified offline, {p['papers_created']} new to the library)" if p["papers"] else "")
+                   + (f", {others}" if others else ""))
+        if not p["created"]:
+            click.echo(f"  {p['added']} added, {p['updated']} changed, {p['removed']} removed, {p['unchanged']} unchanged")
+    for gone in result.removed_plans:
+        click.echo(f"removed plan {gone} (no longer in the file)")
+    if len(result.plans) > 1:
+        click.echo(f"the file holds {len(result.plans)} plans; see them with `kb plan show {result.plans[0]['name']}`")
+    elif result.plans:
+        click.echo(f"see it with `kb plan show {result.plans[0]['name']}`")
+
+
+@plan.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def list_cmd(ctx: Ctx, as_json: bool) -> None:
+    """List the imported plans."""
+    from kb.cli.output import echo_table
+    from kb.plans import query
+
+    rows = query.list_plans(ctx.store)
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("No plans yet. Import one with `kb plan import FILE` (or try `kb demo`).")
+        return
+    today = date.today()
+    table = []
+    for r in rows:
+        c = r["counts"]
+        week = query.current_week(ctx.store, r["id"], today)
+        table.append((r["id"], r["name"], r["lang"], f"{r['papers_read']}/{r['papers']}", c["book"], c["course"] + c["tutorial"], c["task"],
+                      r["start_date"] or "", week or "", r["title"] or ""))
+    echo_table(table, ["id", "name", "lang", "read", "books", "courses", "tasks", "start", "week", "title"], [5, 28, 4, 7, 5, 7, 5, 10, 4, 50])
+
+
+@plan.command("show")
+@click.argument("plan_ref", metavar="[PLAN]", required=False)
+@click.option("--week", type=int, help="Only this week of the plan.")
+@click.option("--this-week", is_flag=True, help="Only the current week (from the plan's start date).")
+@click.option("--kind", type=click.Choice(KIND_CHOICES), help="Only items of this kind.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def show_cmd(ctx: Ctx, plan_ref: str | None, week: int | None, this_week: bool, kind: str | None, as_json: bool) -> None:
+    """Show a plan week by week.
+
+    Papers are listed with their id, citekey and reading status; books, courses, tutorials and
+    tasks are kept apart. PLAN is a name, a unique prefix of one, or an id (optional when there
+    is only one plan)."""
+    from kb.errors import BadInput
+    from kb.plans import query
+
+    if this_week:
+        current = query.current_week(ctx.store, plan_ref, date.today())
+        if current is None:
+            raise BadInput("today is outside the plan's schedule", "set its first day with `kb plan start PLAN YYYY-MM-DD`")
+        week = current
+    tree = query.plan_tree(ctx.store, plan_ref, kind=kind, week=week)
+    if as_json:
+        emit_json(tree)
+        return
+    _print_tree(tree, week)
+
+
+def _print_tree(tree: dict, week: int | None) -> None:
+    head = f"{tree['name']}" + (f" — {tree['title']}" if tree["title"] else "")
+    click.secho(head, bold=True)
+    bits = [f"{tree['papers_read']}/{tree['papers']} papers read"]
+    if tree["start_date"]:
+        bits.append(f"week 1 starts {tree['start_date']}")
+    if tree["current_week"]:
+        bits.append(f"this is week {tree['current_week']}")
+    click.echo("  " + " · ".join(bits))
+    if not any(w["items"] for p in tree["phases"] for w in p["weeks"]):
+        click.echo("  (nothing" + (f" in week {week}" if week is not None else "") + ")")
+        return
+    for phase in tree["phases"]:
+        click.echo("")
+        if phase["label"] is None and all(w["label"] is None and w["week_start"] is None for w in phase["weeks"]):
+            click.secho("Not scheduled", bold=True)
+        elif phase["label"]:
+            months = _range("month", phase["month_start"], phase["month_end"])
+            click.secho(phase["label"] + (f"  ({months})" if months and months not in phase["label"] else ""), bold=True)
+        for wk in phase["weeks"]:
+            indent = "  "
+            if wk["label"] or wk["week_start"]:
+                weeks = _range("week", wk["week_start"], wk["week_end"])
+                label = wk["label"] or weeks
+                marker = "  ← this week" if tree["current_week"] and wk["week_start"] and wk["week_start"] <= tree["current_week"] <= (wk["week_end"] or wk["week_start"]) else ""
+                click.echo(f"  {label}" + (f"  ({weeks})" if wk["label"] else "") + marker)
+                indent = "    "
+            _print_items(wk["items"], indent)
+
+
+def _print_items(items: list[dict], indent: str) -> None:
+    by_kind: dict[str, list[dict]] = {}
+    for it in items:
+        by_kind.setdefault(it["kind"], []).append(it)
+    for kind in KIND_CHOICES:
+        group = by_kind.get(kind)
+        if not group:
+            continue
+        click.echo(f"{indent}{_KIND_HEADINGS[kind]}:")
+        for it in group:
+            box = "[x]" if it["done"] else "[ ]"
+            if kind == "paper" and it["paper"]:
+                p = it["paper"]
+                status = p["status"]
+                mark = "[x]" if status in ("read", "reviewed") or it["done"] else ("[~]" if status == "reading" else "[ ]")
+                ident = f"#{p['id']} {p['citekey']}"
+                extra = f" ({p['year']})" if p["year"] else ""
+                click.echo(f"{indent}  {mark} {pad(truncate(ident, 30), 30)} {pad(status, 8)} {truncate(p['title'], 90)}{extra}")
+            else:
+                text = it["title"] if it["title"] and kind in ("book", "course", "tutorial") else it["text"]
+                click.echo(f"{indent}  {box} {truncate(text, 110)}")
+
+
+def _range(unit: str, a: int | None, b: int | None) -> str:
+    if a is None:
+        return ""
+    if b is None or b == a:
+        return f"{unit} {a}"
+    return f"{unit}s {a}-{b}"
+
+
+@plan.command("start")
+@click.argument("plan_ref", metavar="PLAN")
+@click.argument("when", metavar="DATE")
+@pass_ctx
+def start_cmd(ctx: Ctx, plan_ref: str, when: str) -> None:
+    """Set the day week 1 starts.
+
+    DATE is YYYY-MM-DD or `today`; `kb plan show --this-week` and the TUI count weeks from it."""
+    from kb.errors import BadInput
+    from kb.plans import importer
+
+    try:
+        day = date.today() if when.lower() == "today" else date.fromisoformat(when)
+    except ValueError:
+        raise BadInput(f"not a date: {when!r}", "write it as YYYY-MM-DD, e.g. 2026-09-07") from None
+    done = importer.set_start(ctx.store, plan_ref, day)
+    click.echo(f"{done['name']}: week 1 starts {done['start_date']}")
+
