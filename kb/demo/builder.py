@@ -73,8 +73,13 @@ def build(store: Store, home: Path, *, force: bool = False, config: dict | None 
         if force or not path.exists():
             _write_pdf(path, demo, library)
             result.pdfs_written.append(path)
-        papers.add_attachment(store, paper.id, str(path))
+        attachment_id = papers.add_attachment(store, paper.id, str(path))
         result.pdfs.append(path)
+        _extract(store, paper.id, attachment_id, path)
+    if result.pdfs_written or result.papers_created:
+        from kb.fulltext import recompute_citation_edges
+
+        recompute_citation_edges(store)  # references to demo papers stored after the citing one
     result.statuses_set = _set_statuses(store)
     config = config if config is not None else config_mod.load(paths.config_path(home))
     result.notes_written = _write_notes(store, home, config)
@@ -91,6 +96,25 @@ def _upsert(store: Store, demo: DemoPaper) -> tuple[Paper, bool]:
         store, title=demo.title, source="demo", authors=list(demo.authors), year=demo.year, venue=demo.venue,
         arxiv_id=demo.arxiv_id, abstract=demo.abstract, url=f"https://arxiv.org/abs/{demo.arxiv_id}",
     )
+
+
+def _extract(store: Store, paper_id: int, attachment_id: int, path: Path) -> None:
+    """Store sections, references and captions now, so the outline and the citation graph
+    work before the first `kb index`. Our own small PDFs: no child process needed."""
+    from kb import fulltext
+
+    status = fulltext.document_status(store, paper_id)
+    if status and status.get("status") == "ok" and status.get("content_hash") == _sha256(path):
+        return
+    from kb.pdf.extract import extract_here
+
+    fulltext.save_document(store, paper_id, attachment_id, extract_here(path))
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _write_pdf(path: Path, demo: DemoPaper, library: dict[str, DemoPaper]) -> None:

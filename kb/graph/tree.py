@@ -9,7 +9,10 @@ _MARK = {"cites": "cites", "prereq": "prereq", "plan": "plan"}
 
 def subtree(graph: nx.DiGraph, root: int, depth: int, direction: str) -> list[dict]:
     """Nested dicts {id, title, year, kind, children} up to depth levels; "up" follows what the
-    paper builds on, "down" what builds on it. A paper appears once (the nearest place)."""
+    paper builds on, "down" what builds on it. A paper appears once (the nearest place).
+
+    Plan order is a neighbour relation, not a dependency: a plan-only edge is shown next to
+    the root but never followed further, or a reading list would read as a citation chain."""
     seen = {root}
 
     def walk(node: int, level: int) -> list[dict]:
@@ -22,10 +25,14 @@ def subtree(graph: nx.DiGraph, root: int, depth: int, direction: str) -> list[di
                 continue
             seen.add(other)
             edge = graph.edges[other, node] if direction == "up" else graph.edges[node, other]
+            if level > 0 and edge["kinds"] == ["plan"]:
+                seen.discard(other)
+                continue
             items.append({"id": other, "title": graph.nodes[other]["title"], "year": graph.nodes[other]["year"] or None,
                           "status": graph.nodes[other]["status"], "kinds": list(edge["kinds"]), "children": []})
         for item in items:
-            item["children"] = walk(item["id"], level + 1)
+            if item["kinds"] != ["plan"]:
+                item["children"] = walk(item["id"], level + 1)
         return items
 
     return walk(root, 0)

@@ -1,0 +1,55 @@
+"""The command palette (ctrl+p): papers, plans and actions, found by fuzzy name."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from tui import domain
+from tui.messages import OpenPaper
+
+ACTIONS = (
+    ("Today", "go('today')", "cards due, this week's plan, read next, recent runs"),
+    ("Plan", "go('plan')", "the reading plans as trees"),
+    ("Library", "go('library')", "all papers, sortable and filterable"),
+    ("Search", "go('search')", "search everything, open at the page"),
+    ("Review cards", "go('review')", "review the flash cards due"),
+    ("Brief", "go('brief')", "the group-meeting brief"),
+    ("Toggle light/dark theme", "toggle_theme", "switch between the light and dark themes"),
+    ("Help", "help", "keys of every screen"),
+)
+
+
+def _catalogue(home) -> tuple[list[tuple[int, str, str]], list[str]]:
+    with domain.store(home) as store:
+        papers = [(r["id"], r["title"], r["citekey"]) for r in store.all("SELECT id, title, citekey FROM papers ORDER BY id")]
+        plans = [r["name"] for r in store.all("SELECT name FROM plans ORDER BY id")]
+    return papers, plans
+
+
+class KbCommands(Provider):
+    async def startup(self) -> None:
+        # A thread: a big library's titles must not stall the palette's first keystroke.
+        self.papers, self.plans = await asyncio.to_thread(_catalogue, self.app.home)
+
+    async def discover(self) -> Hits:
+        for name, action, help_text in ACTIONS:
+            yield DiscoveryHit(name, partial(self.app.run_action, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, action, help_text in ACTIONS:
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), partial(self.app.run_action, action), help=help_text)
+        for plan in self.plans:
+            label = f"Plan: {plan}"
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), partial(self.app.run_action, "go('plan')"), help="open the Plan screen")
+        for paper_id, title, citekey in self.papers:
+            score = max(matcher.match(title), matcher.match(citekey))
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(self.app.post_message, OpenPaper(paper_id)), help=citekey)

@@ -1,0 +1,111 @@
+"""Plan: each reading plan as a tree (plan → month/phase → week → items) with kinds and status."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Header, Static, Tree
+
+from tui import readers
+from tui.messages import Failed, Loaded, OpenPaper
+from tui.screens.base import KbScreen
+from tui.widgets.status import done_text, next_status, status_text
+
+
+def item_label(item: dict) -> Text:
+    label = Text.assemble(done_text(bool(item.get("done"))), " ", (f"{item['kind']:<8}", "italic"), " ",
+                          item.get("title") or item.get("text") or "")
+    if item.get("paper_id"):
+        label.append("  ")
+        label.append_text(status_text(item.get("status")))
+    return label
+
+
+class PlanScreen(KbScreen):
+    BINDINGS = [
+        Binding("s", "cycle_status", "Status", id="plan.status"),
+        Binding("enter", "open", "Open paper", show=False, id="plan.open"),
+        Binding("r", "reload", "Refresh", show=False, id="plan.refresh"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="plan-empty")
+        yield Tree("Plans", id="plan-tree")
+        yield Footer()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="plan")
+    def load(self) -> None:
+        try:
+            with self.store() as store:
+                data = [(plan, readers.plan_outline(store, plan["id"])) for plan in readers.plans(store)]
+            self.post_message(Loaded("plans", data))
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(Failed("Plan", exc))
+
+    @on(Loaded)
+    def show(self, message: Loaded) -> None:
+        tree = self.query_one(Tree)
+        empty = self.query_one("#plan-empty", Static)
+        empty.display = not message.data
+        empty.update("No plans yet: import one with `kb plan import FILE`, or build the demo library from Today (t, d).")
+        # Keep the cursor on the same item across reloads (a status change reloads the tree).
+        selected = tree.cursor_node.data if tree.cursor_node else None
+        tree.clear()
+        tree.show_root = False
+        target = None
+        for plan, outline in message.data:
+            pnode = tree.root.add(Text(plan["title"] or plan["name"], style="bold"), expand=True)
+            for phase, weeks in outline:
+                phnode = pnode.add(phase, expand=True)
+                for week, items in weeks:
+                    wnode = phnode.add(week, expand=True)
+                    for item in items:
+                        leaf = wnode.add_leaf(item_label(item), data=item)
+                        if selected and item["id"] == selected.get("id"):
+                            target = leaf
+                        elif target is None and not selected:
+                            target = leaf  # start on the first item, not on a heading
+        if target is not None:
+            self.call_after_refresh(tree.move_cursor, target)  # lines exist after the next layout
+        tree.focus()
+
+    def _item(self) -> dict | None:
+        node = self.query_one(Tree).cursor_node
+        return node.data if node is not None else None
+
+    @on(Tree.NodeSelected)
+    def selected(self, event: Tree.NodeSelected) -> None:
+        if event.node.data:
+            self.action_open()
+
+    def action_open(self) -> None:
+        item = self._item()
+        if item and item.get("paper_id"):
+            self.post_message(OpenPaper(item["paper_id"]))
+        elif item:
+            self.notify("This item is not linked to a paper in the library.", severity="warning")
+
+    def action_cycle_status(self) -> None:
+        item = self._item()
+        if item and item.get("paper_id"):
+            self.set_status(item["paper_id"], next_status(item.get("status")))
+
+    @work(thread=True, group="plan-status")
+    def set_status(self, paper_id: int, status: str) -> None:
+        from kb import papers
+
+        try:
+            with self.store() as store:
+                papers.set_status(store, paper_id, status)
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(Failed("Status", exc))
+        self.app.call_from_thread(self.load)
