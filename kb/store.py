@@ -6,6 +6,7 @@ Each area of the product adds its tables as a numbered file in kb/migrations/ (N
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import threading
@@ -56,11 +57,19 @@ class Store:
         except OSError as exc:
             raise StoreError(f"cannot create the data directory {home}: {exc.strerror}", "set KB_HOME or --home to a writable folder") from exc
         db = paths.db_path(home)
+        read_only = not os.access(home, os.W_OK)
+        if read_only and not db.exists():
+            raise StoreError(f"the data directory {home} is read-only and holds no database", "point KB_HOME at a writable folder")
         try:
-            conn = sqlite3.connect(db, timeout=30, isolation_level=None, check_same_thread=False)
+            if read_only:
+                # A WAL database cannot be opened normally where its -shm file cannot be made;
+                # nobody can write to a read-only folder, so reading it as immutable is safe.
+                conn = sqlite3.connect(f"{db.as_uri()}?immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+            else:
+                conn = sqlite3.connect(db, timeout=30, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA busy_timeout = 30000")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0] if read_only else conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -81,6 +90,9 @@ class Store:
                 "upgrade paper-kb; nothing was changed",
             )
         if migrate and version < latest:
+            if read_only:
+                conn.close()
+                raise StoreError(f"the data directory {home} is read-only and its database needs an upgrade", "point KB_HOME at a writable folder")
             store._migrate(version)
         return store
 
@@ -129,14 +141,16 @@ class Store:
                 yield self.conn
             except BaseException:
                 self._tx_depth = 0
-                self.conn.execute("ROLLBACK")
+                if self.conn.in_transaction:  # SQLite rolls back by itself on some errors (a full disk)
+                    self.conn.execute("ROLLBACK")
                 raise
             else:
                 self._tx_depth = 0
                 try:
                     self.conn.execute("COMMIT")
                 except sqlite3.OperationalError as exc:
-                    self.conn.execute("ROLLBACK")
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK")
                     raise _friendly(exc) from exc
 
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:

@@ -27,11 +27,14 @@ def _obj(value: Any) -> dict[str, Any]:
 
 
 def due_cards(store, home: Path) -> list[dict[str, Any]]:
-    """Today's review queue, within the user's daily limits."""
+    """Today's review queue, within the user's daily limits, after reading any notes edited
+    outside the tool (only changed files are parsed again)."""
     review = domain.load("notes.review", "Flash cards")
     from notes import clock
     from notes.scheduler import Limits
+    from notes.sync import sync_notes
 
+    sync_notes(store, home, domain.config(home))
     return [c.to_dict() for c in review.due_cards(store, clock.utc_now(), Limits.from_config(domain.config(home)))]
 
 
