@@ -45,3 +45,28 @@ def paper_detail(store: Store, paper_id: int) -> dict[str, Any]:
     detail["attachments"] = [dict(r) for r in store.all("SELECT id, path, content_type, zotero_key, content_hash FROM attachments WHERE paper_id = ?", (paper_id,))]
     detail["status_history"] = [dict(r) for r in store.all("SELECT status, at FROM status_history WHERE paper_id = ? ORDER BY id", (paper_id,))]
     return detail
+
+
+def overview(store: Store, home, config: dict) -> list[dict[str, Any]]:
+    """Every paper with its first plan week, its cards due today and its recorded runs: the
+    TUI's Library table (`kb papers --activity` prints the same)."""
+    from kb.today import cards_due
+    from notes import clock
+    from reproductions import records
+
+    papers = list_papers(store)
+    weeks = {r["paper_id"]: r["week_label"] for r in store.all(
+        "SELECT paper_id, week_label, min(position) FROM plan_items WHERE paper_id IS NOT NULL GROUP BY paper_id")}
+    due: dict[int, int] = {}
+    for card in cards_due(store, home, config, clock.utc_now())[0]:
+        if card.get("paper_id"):
+            due[card["paper_id"]] = due.get(card["paper_id"], 0) + 1
+    runs: dict[int, int] = {}
+    for run in records.list_runs(store):
+        if run.get("paper_id"):
+            runs[run["paper_id"]] = runs.get(run["paper_id"], 0) + 1
+    for p in papers:
+        p["week"] = weeks.get(p["id"]) or ""
+        p["due"] = due.get(p["id"], 0)
+        p["runs"] = runs.get(p["id"], 0)
+    return papers

@@ -142,6 +142,32 @@ def undo_last(store: Store, now: datetime | None = None) -> Undone | None:
     return Undone(row["id"], row["card_id"], Rating(row["rating"]).name.lower(), clock.from_iso(row["reviewed_at"]))
 
 
+def list_cards(store: Store, paper_id: int | None = None, *, include_suspended: bool = False) -> list[dict]:
+    """The cards of one paper's note (of every note without paper_id), in note order, with their
+    scheduling state: what `kb cards` lists and the TUI's Paper screen shows."""
+    where, params = [], []
+    if paper_id is not None:
+        where.append("c.paper_id = ?")
+        params.append(paper_id)
+    if not include_suspended:
+        where.append("c.suspended = 0")
+    sql = ("SELECT c.*, p.citekey, s.state AS fsrs_state, s.due FROM cards c LEFT JOIN papers p ON p.id = c.paper_id "
+           "LEFT JOIN card_state s ON s.card_id = c.id" + (" WHERE " + " AND ".join(where) if where else "")
+           + " ORDER BY c.paper_id, c.line, c.id")
+    return [
+        {"id": r["id"], "paper_id": r["paper_id"], "citekey": r["citekey"], "note_path": r["note_path"], "line": r["line"],
+         "kind": r["kind"], "cloze_index": r["cloze_index"], "front": r["front"], "back": r["back"],
+         "state": STATE_NAMES[None if r["fsrs_state"] is None else State(r["fsrs_state"])], "due": r["due"],
+         "suspended": bool(r["suspended"]), "suspended_reason": r["suspended_reason"]}
+        for r in store.all(sql, params)
+    ]
+
+
+def cards_for_paper(store: Store, paper_id: int) -> list[dict]:
+    """The live (not suspended) cards of a paper's note."""
+    return list_cards(store, paper_id)
+
+
 def get_card(store: Store, card_id: int) -> DueCard:
     rows = _select(store, "c.id = ?", (card_id,), include_suspended=True)
     if not rows:

@@ -62,7 +62,7 @@ class KbApp(App):
         super().__init__(**kwargs)
         self.home = Path(home)
         self._editor = editor
-        self._opener = opener or launch.spawn_viewer
+        self._opener = opener
 
     # -- navigation ------------------------------------------------------------------------
     def action_go(self, mode: str) -> None:
@@ -100,22 +100,38 @@ class KbApp(App):
     # -- external programs -----------------------------------------------------------------
     def edit_file(self, path: Path) -> None:
         """Hand the terminal to the editor and take it back; runs on the UI thread by design."""
-        editor = self._editor or (lambda p: launch.run_editor(launch.editor_argv(self.config, p)))
+        from kb.errors import KbError
+
         try:
-            with self.suspend():
+            if self._editor is not None:
+                editor = self._editor
+            else:
+                argv = launch.editor_argv(self.config, path)  # before suspending: "no editor" is a message
+                editor = lambda _: launch.run_editor(argv)  # noqa: E731
+            try:
+                with self.suspend():
+                    editor(path)
+            except SuspendNotSupported:
+                # Headless runs (tests, web) cannot give the terminal away; the editor still runs.
                 editor(path)
-        except SuspendNotSupported:
-            # Headless runs (tests, web) cannot give the terminal away; the editor still runs.
-            editor(path)
+        except KbError as exc:
+            self.notify(str(exc), title="Editor", severity="error", timeout=8)
+        except OSError as exc:  # the configured editor is not installed
+            self.notify(f"could not start the editor: {exc.strerror or exc} (set $EDITOR or `kb config notes.editor CMD`)",
+                        title="Editor", severity="error", timeout=8)
         self.refresh()
 
-    def open_pdf(self, path: Path | str, page: int | None) -> list[str]:
-        argv = launch.viewer_argv(self.config, path, page)
-        self._opener(argv)
-        return argv
+    @property
+    def opener(self) -> launch.Opener:
+        """What starts the PDF viewer: kb.viewer's detached spawn unless one was injected."""
+        if self._opener is None:
+            from kb.viewer import spawn_detached
+
+            return spawn_detached
+        return self._opener
 
     @property
     def config(self) -> dict:
-        from tui import domain
+        from kb import config as config_mod, paths
 
-        return domain.config(self.home)
+        return config_mod.load(paths.config_path(self.home))

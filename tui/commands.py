@@ -7,7 +7,6 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui import domain
 from tui.messages import OpenPaper
 
 ACTIONS = (
@@ -23,9 +22,13 @@ ACTIONS = (
 
 
 def _catalogue(home) -> tuple[list[tuple[int, str, str]], list[str]]:
-    with domain.store(home) as store:
-        papers = [(r["id"], r["title"], r["citekey"]) for r in store.all("SELECT id, title, citekey FROM papers ORDER BY id")]
-        plans = [r["name"] for r in store.all("SELECT name FROM plans ORDER BY id")]
+    from kb import library
+    from kb.plans import query
+    from kb.store import Store
+
+    with Store.open(home) as store:
+        papers = [(p["id"], p["title"], p["citekey"]) for p in library.list_papers(store)]
+        plans = [p["name"] for p in query.list_plans(store)]
     return papers, plans
 
 

@@ -1,28 +1,37 @@
-"""Foundation commands: list and show papers, reading status, settings, the TUI."""
+"""Foundation commands: list and show papers, reading status, opening a PDF, what's on today,
+settings, the TUI."""
 
 from __future__ import annotations
 
 import click
 
 from kb.cli.context import Ctx, pass_ctx
-from kb.cli.output import echo_table, emit_json
+from kb.cli.output import echo_table, emit_json, warn
 
 
 @click.command()
 @click.option("--status", "status_filter", type=click.Choice(["unread", "reading", "read", "reviewed"]), help="Only papers with this status.")
 @click.option("--plan", "plan_name", help="Only papers of this plan.")
+@click.option("--activity", is_flag=True, help="Add each paper's first plan week, cards due and runs (the TUI's Library).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
-def papers(ctx: Ctx, status_filter: str | None, plan_name: str | None, as_json: bool) -> None:
+def papers(ctx: Ctx, status_filter: str | None, plan_name: str | None, activity: bool, as_json: bool) -> None:
     """List the papers in the library."""
     from kb import library
 
     rows = library.list_papers(ctx.store, status=status_filter, plan=plan_name)
+    if activity:
+        wanted = {r["id"] for r in rows}
+        rows = [r for r in library.overview(ctx.store, ctx.home, ctx.config) if r["id"] in wanted]
     if as_json:
         emit_json(rows)
         return
     if not rows:
         click.echo("No papers yet. Import a plan (`kb plan import FILE`), sync Zotero (`kb sync`) or try `kb demo`.")
+        return
+    if activity:
+        echo_table([(r["id"], r["citekey"], r["status"], r["week"], r["due"], r["runs"], r["title"]) for r in rows],
+                   ["id", "citekey", "status", "plan week", "due", "runs", "title"], [6, 28, 8, 20, 4, 4, 60])
         return
     echo_table(
         [(r["id"], r["citekey"], r["year"] or "", r["status"], r["arxiv_id"] or "", r["title"]) for r in rows],
@@ -37,10 +46,13 @@ def papers(ctx: Ctx, status_filter: str | None, plan_name: str | None, as_json: 
 @pass_ctx
 def show(ctx: Ctx, paper: str, as_json: bool) -> None:
     """Show one paper: metadata, plan entries, attachments."""
-    from kb import library, papers as papers_mod
+    from kb import fulltext, library, papers as papers_mod
 
     p = papers_mod.resolve(ctx.store, paper)
     detail = library.paper_detail(ctx.store, p.id)
+    # The outline with pages (from `kb index`), as the TUI's Paper screen shows it.
+    detail["outline"] = [{"title": s["title"], "level": s["level"], "page": s["start_page"]}
+                         for s in fulltext.sections(ctx.store, p.id)]
     if as_json:
         emit_json(detail)
         return
@@ -52,6 +64,8 @@ def show(ctx: Ctx, paper: str, as_json: bool) -> None:
         click.echo(f"  plan {item['plan']}: {item['week_label'] or item['phase'] or ''} · {item['section'] or ''}")
     for att in detail["attachments"]:
         click.echo(f"  file {att['path']}")
+    for section in detail["outline"]:
+        click.echo(f"  {'  ' * max(0, (section['level'] or 1) - 1)}{section['title']}  p.{section['page'] or '?'}")
     if p.abstract:
         click.echo("")
         click.echo(click.wrap_text(p.abstract, width=96, initial_indent="  ", subsequent_indent="  "))
@@ -71,6 +85,76 @@ def status(ctx: Ctx, paper: str, new_status: str, as_json: bool) -> None:
         emit_json({"id": p.id, "citekey": p.citekey, "status": p.status, "status_at": p.status_at})
     else:
         click.echo(f"{p.citekey}: {p.status}")
+
+
+@click.command("open")
+@click.argument("paper")
+@click.option("--page", type=click.IntRange(min=1), help="Open at this page (when the viewer command has {page}).")
+@click.option("--print", "print_only", is_flag=True, help="Print the viewer command instead of running it.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the argv, path and page).")
+@pass_ctx
+def open_cmd(ctx: Ctx, paper: str, page: int | None, print_only: bool, as_json: bool) -> None:
+    """Open PAPER's PDF in your viewer (`kb config viewer.command 'zathura -P {page} {path}'`)."""
+    import shlex
+
+    from kb import papers as papers_mod, viewer
+
+    p = papers_mod.resolve(ctx.store, paper)
+    if print_only:
+        argv = viewer.pdf_argv(ctx.store, ctx.config, p.id, page)
+    else:
+        argv = viewer.open_pdf(ctx.store, ctx.config, p.id, page)
+    if as_json:
+        emit_json({"paper_id": p.id, "citekey": p.citekey, "page": page, "argv": argv, "opened": not print_only})
+    elif print_only:
+        click.echo(shlex.join(argv))
+    else:
+        click.echo(f"opened {p.citekey}{f' at page {page}' if page else ''}")
+
+
+@click.command()
+@click.option("--next", "next_limit", type=click.IntRange(0, 100), default=5, show_default=True, help="Reading suggestions shown.")
+@click.option("--runs", "runs_limit", type=click.IntRange(0, 100), default=5, show_default=True, help="Recent runs shown.")
+@click.option("--now", "now_text", hidden=True, help="Pretend it is this time (ISO 8601; for tests and demos).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def today(ctx: Ctx, next_limit: int, runs_limit: int, now_text: str | None, as_json: bool) -> None:
+    """What's on today: cards due, this week's plan, what to read next, recent runs."""
+    from kb import today as today_mod
+    from kb.cli.notes import _now
+
+    data = today_mod.today(ctx.store, ctx.home, ctx.config, now=_now(now_text), next_limit=next_limit, runs_limit=runs_limit)
+    if as_json:
+        emit_json(data)
+        return
+    if not data["papers"]:
+        click.echo("The library is empty: try `kb demo`, or import a plan with `kb plan import FILE`.")
+        return
+    click.echo(f"{data['date']} · {data['papers']} papers")
+    click.echo(f"cards due: {data['due']}" + (" (`kb review`)" if data["due"] else ""))
+    for issue in data["note_issues"]:
+        warn(issue)
+    week = data["week"]
+    click.echo("")
+    if week is None:
+        click.echo("This week: no plans yet (`kb plan import FILE`)")
+    else:
+        click.echo(f"This week · {week['title']}")
+        echo_table([("[x]" if i["done"] else "[ ]", i["status"] or "", i["kind"], i["title"] or i["text"]) for i in week["items"]],
+                   ["done", "status", "kind", "item"], [4, 8, 8, 80])
+    click.echo("")
+    click.echo("Read next")
+    if data["read_next"]:
+        echo_table([(s["id"], s["title"], s["reason"]) for s in data["read_next"]], ["id", "title", "why"], [6, 50, 70])
+    else:
+        click.echo("  nothing unread with its prerequisites read")
+    click.echo("")
+    click.echo("Recent runs")
+    if data["runs"]:
+        echo_table([(r["name"], r["paper"], r["result"], r["when"]) for r in data["runs"]], ["run", "paper", "result", "when"],
+                   [30, 12, 40, 16])
+    else:
+        click.echo("  no runs yet (`kb repro list`)")
 
 
 @click.command("config")

@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "papers": ("kb.cli.library:papers", "List the papers in the library."),
     "show": ("kb.cli.library:show", "Show one paper: metadata, plan entries, attachments."),
     "status": ("kb.cli.library:status", "Set a paper's reading status (unread, reading, read, reviewed)."),
+    "open": ("kb.cli.library:open_cmd", "Open a paper's PDF (at a page) in your viewer."),
+    "today": ("kb.cli.library:today", "What's on today: cards due, this week's plan, what to read next, recent runs."),
     "config": ("kb.cli.library:config_cmd", "Show or change settings (config.toml in the data dir)."),
     "plan": ("kb.cli.plan:plan", "Import reading plans from Markdown and show them week by week."),
     "demo": ("kb.cli.demo:demo", "Build the demo library (a bilingual plan and a dozen generated papers)."),

@@ -84,8 +84,10 @@ def cards(ctx: Ctx, paper: str | None, check: bool, show_suspended: bool, as_jso
         if issues:
             raise click.exceptions.Exit(1)
         return
+    from notes import review as review_mod
+
     _sync(ctx, now)
-    rows = _card_rows(ctx, paper_id, show_suspended)
+    rows = review_mod.list_cards(ctx.store, paper_id, include_suspended=show_suspended)
     if as_json:
         emit_json(rows)
         return
@@ -97,28 +99,6 @@ def cards(ctx: Ctx, paper: str | None, check: bool, show_suspended: bool, as_jso
          for r in rows],
         ["id", "paper", "kind", "state", "due", "front"], [6, 24, 5, 22, 16, 70],
     )
-
-
-def _card_rows(ctx: Ctx, paper_id: int | None, show_suspended: bool) -> list[dict]:
-    from fsrs import State
-
-    from notes.scheduler import STATE_NAMES
-
-    where, params = [], []
-    if paper_id is not None:
-        where.append("c.paper_id = ?")
-        params.append(paper_id)
-    if not show_suspended:
-        where.append("c.suspended = 0")
-    sql = ("SELECT c.*, p.citekey, s.state AS fsrs_state, s.due FROM cards c LEFT JOIN papers p ON p.id = c.paper_id "
-           "LEFT JOIN card_state s ON s.card_id = c.id" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY c.paper_id, c.line, c.id")
-    return [
-        {"id": r["id"], "paper_id": r["paper_id"], "citekey": r["citekey"], "note_path": r["note_path"], "line": r["line"],
-         "kind": r["kind"], "cloze_index": r["cloze_index"], "front": r["front"], "back": r["back"],
-         "state": STATE_NAMES[None if r["fsrs_state"] is None else State(r["fsrs_state"])], "due": r["due"],
-         "suspended": bool(r["suspended"]), "suspended_reason": r["suspended_reason"]}
-        for r in ctx.store.all(sql, params)
-    ]
 
 
 @click.group(invoke_without_command=True)

@@ -135,3 +135,13 @@ def test_review_logs_feed_the_optimizer_format(store, deck):
     assert [(l.card_id, int(l.rating), l.review_datetime, l.review_duration) for l in logs] == [(a, 3, T0, 1200)]
     with pytest.raises(Exception, match="at least 400"):
         scheduler.optimize(store)
+
+
+def test_cards_for_paper_lists_a_notes_cards_in_order_with_their_state(store, deck):
+    ids = deck(3)
+    review.rate(store, ids[0], "good", T0)
+    cards = review.cards_for_paper(store, store.scalar("SELECT paper_id FROM cards WHERE id = ?", (ids[0],)))
+    assert [c["id"] for c in cards] == ids
+    assert [c["front"] for c in cards] == ["Question 0", "Question 1", "Question 2"]
+    assert cards[0]["state"] != "new" and cards[1]["state"] == "new"
+    assert review.list_cards(store) == cards  # every note's cards: one paper here

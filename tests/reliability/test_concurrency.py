@@ -107,13 +107,13 @@ def test_busy_beyond_the_timeout_is_one_clear_line(store):
 
 
 def test_reader_open_while_plan_import_and_reviews_write(tmp_path, seeds_dir):
-    """The TUI's connection (tui.domain.store) stays open, mid-read, while two other processes
+    """The TUI's connection (a screen's Store.open in a worker) stays open, mid-read, while two other processes
     write: the writers are not blocked, the reader sees a consistent snapshot, then the news."""
-    from tui import domain
+    from kb.store import Store
 
     home = tmp_path / "home"
     ids = _review_setup(home, 20)
-    with domain.store(home) as reader:
+    with Store.open(home) as reader:
         reader.conn.execute("BEGIN")  # a long read transaction, as a screen loading its rows
         before = reader.scalar("SELECT count(*) FROM plan_items"), reader.scalar("SELECT count(*) FROM review_log")
         importer = spawn(kb("plan", "import", str(seeds_dir / SEED_PLAN)), home)

@@ -52,16 +52,17 @@ def test_editor_gets_a_hostile_note_path_as_one_argument(tmp_path):
 
 
 def test_pdf_viewer_gets_a_hostile_path_as_one_argument(tmp_path):
+    from kb import viewer as viewer_mod
     from tui import launch
 
     viewer = _recorder(tmp_path / "viewer dir")
     pdf = tmp_path / f"paper {HOSTILE}.pdf"
     pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
-    argv = launch.viewer_argv({"viewer": {"command": f"'{viewer}' -P {{page}} {{path}}"}}, pdf, 7)
+    argv = viewer_mod.viewer_argv({"viewer": {"command": f"'{viewer}' -P {{page}} {{path}}"}}, pdf, 7)
     assert argv == [str(viewer), "-P", "7", str(pdf)]
-    launch.run_editor(argv)  # the foreground runner; spawn_viewer uses the same argv without a shell
+    launch.run_editor(argv)  # a foreground runner; kb.viewer.spawn_detached uses the same argv without a shell
     assert json.loads(Path(str(viewer) + ".argv").read_text()) == ["-P", "7", str(pdf)]
-    argv = launch.viewer_argv({"viewer": {"command": ""}}, pdf, None)
+    argv = viewer_mod.viewer_argv({"viewer": {"command": ""}}, pdf, None)
     assert argv[-1] == str(pdf)
     _no_pwned(tmp_path)
 

@@ -10,7 +10,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, Markdown, Select, Static
 
-from tui import domain
 from tui.messages import Failed, Loaded
 from tui.screens.base import KbScreen, describe
 
@@ -59,11 +58,12 @@ class BriefScreen(KbScreen):
     @work(thread=True, exclusive=True, group="brief")
     def build(self, start: date, end: date) -> None:
         try:
-            writer = domain.load("kb.brief.writer", "The group-meeting brief")
+            from kb.brief import writer
+
             since = datetime.combine(start, time.min).astimezone(timezone.utc)
             out = self.home / "briefs" / f"brief-{start}-{end}.md"
             with self.store() as store:
-                written = writer.write_brief(store, self.home, domain.config(self.home), since=since, fmt="md", out=out)
+                written = writer.write_brief(store, self.home, self.config(), since=since, fmt="md", out=out)
             self.post_message(Loaded("brief", (start, end, written.path, written.path.read_text(encoding="utf-8"))))
         except Exception as exc:  # noqa: BLE001
             self.post_message(Loaded("brief-error", exc))
@@ -92,11 +92,12 @@ class BriefScreen(KbScreen):
     @work(thread=True, group="brief-export")
     def export(self, start: date, end: date, fmt: str) -> None:
         try:
-            writer = domain.load("kb.brief.writer", "The group-meeting brief")
+            from kb.brief import writer
+
             since = datetime.combine(start, time.min).astimezone(timezone.utc)
             out = self.home / "briefs" / f"brief-{start}-{end}{writer.FORMATS[fmt]}"
             with self.store() as store:
-                written = writer.write_brief(store, self.home, domain.config(self.home), since=since, fmt=fmt, out=out)
+                written = writer.write_brief(store, self.home, self.config(), since=since, fmt=fmt, out=out)
             self.post_message(Loaded("exported", written.path))
         except Exception as exc:  # noqa: BLE001
             self.post_message(Failed("Export", exc))

@@ -10,7 +10,6 @@ from textual.binding import Binding
 from textual.widgets import Footer, Header, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from tui import domain, readers
 from tui.messages import Loaded, OpenPaper
 from tui.screens.base import KbScreen, describe
 
@@ -43,10 +42,11 @@ class GraphScreen(KbScreen):
     @work(thread=True, group="graph")
     def expand(self, node: TreeNode, paper_id: int) -> None:
         try:
-            graph = domain.load("kb.graph", "The graph")
+            from kb import graph, papers
+
             with self.store() as store:
-                title = store.scalar("SELECT title FROM papers WHERE id = ?", (paper_id,))
-                nb = readers._obj(graph.neighbours(store, paper_id))
+                title = papers.get(store, paper_id).title
+                nb = graph.neighbours(store, paper_id)
             self.post_message(Loaded("neighbours", (node, title, nb)))
         except Exception as exc:  # noqa: BLE001
             self.post_message(Loaded("graph-error", exc))

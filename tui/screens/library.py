@@ -8,7 +8,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Input
 
-from tui import readers
 from tui.messages import Failed, Loaded, OpenPaper
 from tui.screens.base import KbScreen
 from tui.widgets.status import ORDER, status_text
@@ -65,8 +64,11 @@ class LibraryScreen(KbScreen):
     @work(thread=True, exclusive=True, group="library")
     def load(self) -> None:
         try:
+            from kb import library
+
             with self.store() as store:
-                self.post_message(Loaded("papers", readers.library_rows(store, self.home)))
+                # The same rows as `kb papers --activity`.
+                self.post_message(Loaded("papers", library.overview(store, self.home, self.config())))
         except Exception as exc:  # noqa: BLE001
             self.post_message(Failed("Library", exc))
 

@@ -1,5 +1,6 @@
 """Paper: metadata, abstract, outline with pages, the note, its cards and highlights, graph
-neighbours, reproductions and past runs; keys to edit the note, open the PDF, set status, run."""
+neighbours, reproductions and past runs; keys to edit the note (`kb note`), open the PDF
+(`kb open --page`), set status (`kb status`), run (`kb repro run`) and show the graph (`kb graph`)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Markdown, OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
-from tui import domain, readers
+from tui import readers
 from tui.messages import Failed, Loaded, OpenGraph, OpenPaper, StartRun
 from tui.screens.base import KbScreen
 from tui.widgets.status import next_status, status_text
-
-NOT_YET = "[dim]not available yet[/dim]"
-
 
 class PaperScreen(KbScreen):
     BINDINGS = [
@@ -62,7 +60,7 @@ class PaperScreen(KbScreen):
     def load(self) -> None:
         try:
             with self.store() as store:
-                self.post_message(Loaded("paper", readers.paper_view(store, self.home, self.paper_id)))
+                self.post_message(Loaded("paper", readers.paper_view(store, self.home, self.config(), self.paper_id)))
         except Exception as exc:  # noqa: BLE001
             self.post_message(Failed("Paper", exc))
 
@@ -95,21 +93,16 @@ class PaperScreen(KbScreen):
         self.query_one("#meta", Static).update(meta)
         self.query_one("#abstract", Static).update(d.get("abstract") or "[dim]no abstract[/dim]")
         self._show_outline(view["outline"])
-        note = view["note"]
-        self.query_one("#note", Markdown).update(
-            "*Notes are not available yet.*" if note is None else (note["text"] or "*No note yet: press e to write one.*"))
+        self.query_one("#note", Markdown).update(view["note"]["text"] or "*No note yet: press e to write one.*")
         self._show_list("#cards", view["cards"], lambda c: f"• {c.get('front', '')}  →  {c.get('back', '')}", "no cards")
         self._show_list("#highlights", view["highlights"],
                         lambda h: f"p.{h.get('page_label') or '?'}  “{h.get('text') or ''}” {h.get('comment') or ''}", "no highlights")
         self._show_neighbours(view["neighbours"])
         self._show_repro(view["reproductions"], view["runs"])
 
-    def _show_outline(self, outline: list[dict] | None) -> None:
+    def _show_outline(self, outline: list[dict]) -> None:
         widget = self.query_one("#outline", OptionList)
         widget.clear_options()
-        if outline is None:
-            widget.add_option(Option(Text("The outline is not available yet", style="dim"), disabled=True))
-            return
         if not outline:
             widget.add_option(Option(Text("No outline: the PDF has not been indexed (`kb index`)", style="dim"), disabled=True))
         for i, section in enumerate(outline):
@@ -121,19 +114,12 @@ class PaperScreen(KbScreen):
                 if (section.get("page") or 0) <= self.page:
                     widget.highlighted = i
 
-    def _show_list(self, selector: str, items: list[dict] | None, fmt, empty: str) -> None:
-        widget = self.query_one(selector, Static)
-        if items is None:
-            widget.update(NOT_YET)
-        else:
-            widget.update("\n".join(fmt(i) for i in items) if items else f"[dim]{empty}[/dim]")
+    def _show_list(self, selector: str, items: list[dict], fmt, empty: str) -> None:
+        self.query_one(selector, Static).update("\n".join(fmt(i) for i in items) if items else f"[dim]{empty}[/dim]")
 
-    def _show_neighbours(self, neighbours: dict | None) -> None:
+    def _show_neighbours(self, neighbours: dict) -> None:
         widget = self.query_one("#neighbours", OptionList)
         widget.clear_options()
-        if neighbours is None:
-            widget.add_option(Option(Text("The graph is not available yet", style="dim"), disabled=True))
-            return
         # Prerequisites are also in builds_on: list each paper once, under its strongest link.
         groups = (("prerequisites", "prerequisite"), ("builds_on", "builds on"), ("built_upon_by", "built upon by"))
         for key, label in groups:
@@ -144,13 +130,10 @@ class PaperScreen(KbScreen):
         if not widget.option_count:
             widget.add_option(Option(Text("No known neighbours", style="dim"), disabled=True))
 
-    def _show_repro(self, reproductions: list[dict] | None, runs: list[dict] | None) -> None:
+    def _show_repro(self, reproductions: list[dict], runs: list[dict]) -> None:
         widget = self.query_one("#repro", Static)
-        if reproductions is None:
-            widget.update(NOT_YET)
-            return
         lines = [f"• {r.get('name')}: {r.get('claim') or r.get('title') or ''}" for r in reproductions] or ["[dim]none for this paper[/dim]"]
-        for run in runs or []:
+        for run in runs:
             lines.append(f"  {run['name']}  {run['result']}  {run['when']}")
         widget.update("\n".join(lines))
 
@@ -174,16 +157,22 @@ class PaperScreen(KbScreen):
         return self.page
 
     def action_open_pdf(self) -> None:
-        if not self.view:
+        if self.view:
+            self.open_pdf(self._selected_page())
+
+    @work(thread=True, group="paper-open")
+    def open_pdf(self, page: int | None) -> None:
+        """As `kb open PAPER --page N`: the viewer starts, an unread paper becomes `reading`."""
+        from kb import viewer
+
+        try:
+            with self.store() as store:
+                viewer.open_pdf(store, self.config(), self.paper_id, page, spawn=self.app.opener)  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(Failed("Open PDF", exc))
             return
-        if not self.view["pdf"]:
-            self.notify("No PDF attached to this paper (add one with `kb add FILE`, or sync Zotero).", severity="warning")
-            return
-        page = self._selected_page()
-        self.app.open_pdf(self.view["pdf"], page)  # type: ignore[attr-defined]
-        self.notify(f"Opening the PDF{f' at page {page}' if page else ''}")
-        if self.view["detail"]["status"] == "unread":
-            self.set_status("reading")
+        self.app.call_from_thread(self.notify, f"Opening the PDF{f' at page {page}' if page else ''}")
+        self.app.call_from_thread(self.load)
 
     def action_cycle_status(self) -> None:
         if self.view:
@@ -207,11 +196,14 @@ class PaperScreen(KbScreen):
     @work(thread=True, group="paper-note")
     def _note_path(self) -> None:
         try:
-            files = domain.load("notes.files", "Notes")
             from kb import papers
+            from notes import files, highlights
 
             with self.store() as store:
-                path = files.ensure_note(store, self.home, domain.config(self.home), papers.get(store, self.paper_id))
+                # As `kb note PAPER`: created from the template, new Zotero highlights appended.
+                paper = papers.get(store, self.paper_id)
+                path = files.ensure_note(store, self.home, self.config(), paper)
+                highlights.import_highlights(store, path, paper)
             self.app.call_from_thread(self._edit, Path(path))
         except Exception as exc:  # noqa: BLE001
             self.post_message(Failed("Note", exc))
@@ -224,11 +216,10 @@ class PaperScreen(KbScreen):
     def _after_edit(self) -> None:
         # The note may hold new or changed cards: let the notes area re-read it before we show it.
         try:
-            sync = domain.load("notes.sync", "Card sync")
+            from notes.sync import sync_notes
+
             with self.store() as store:
-                sync.sync_notes(store, self.home, domain.config(self.home))
-        except domain.Unavailable:
-            pass
+                sync_notes(store, self.home, self.config())
         except Exception as exc:  # noqa: BLE001
             self.post_message(Failed("Cards", exc))
         self.app.call_from_thread(self.load)

@@ -1,4 +1,5 @@
-"""Plan: each reading plan as a tree (plan → month/phase → week → items) with kinds and status."""
+"""Plan: each reading plan as a tree (plan → month/phase → week → items) with kinds and status
+(`kb plan show`); `s` moves a paper to its next status (`kb status PAPER STATUS`)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Header, Static, Tree
 
-from tui import readers
 from tui.messages import Failed, Loaded, OpenPaper
 from tui.screens.base import KbScreen
 from tui.widgets.status import done_text, next_status, status_text
+
+
+def paper_status(item: dict) -> str | None:
+    return (item.get("paper") or {}).get("status")
 
 
 def item_label(item: dict) -> Text:
@@ -19,7 +23,7 @@ def item_label(item: dict) -> Text:
                           item.get("title") or item.get("text") or "")
     if item.get("paper_id"):
         label.append("  ")
-        label.append_text(status_text(item.get("status")))
+        label.append_text(status_text(paper_status(item)))
     return label
 
 
@@ -45,8 +49,10 @@ class PlanScreen(KbScreen):
     @work(thread=True, exclusive=True, group="plan")
     def load(self) -> None:
         try:
+            from kb.plans import query
+
             with self.store() as store:
-                data = [(plan, readers.plan_outline(store, plan["id"])) for plan in readers.plans(store)]
+                data = [query.plan_tree(store, plan["id"]) for plan in query.list_plans(store)]
             self.post_message(Loaded("plans", data))
         except Exception as exc:  # noqa: BLE001
             self.post_message(Failed("Plan", exc))
@@ -62,13 +68,14 @@ class PlanScreen(KbScreen):
         tree.clear()
         tree.show_root = False
         target = None
-        for plan, outline in message.data:
+        for plan in message.data:
             pnode = tree.root.add(Text(plan["title"] or plan["name"], style="bold"), expand=True)
-            for phase, weeks in outline:
-                phnode = pnode.add(phase, expand=True)
-                for week, items in weeks:
-                    wnode = phnode.add(week, expand=True)
-                    for item in items:
+            for phase in plan["phases"]:
+                # Headings as written in the plan; items outside any schedule come last, unlabelled.
+                phnode = pnode.add(phase["label"] or "—", expand=True)
+                for week in phase["weeks"]:
+                    wnode = phnode.add(week["label"] or "—", expand=True)
+                    for item in week["items"]:
                         leaf = wnode.add_leaf(item_label(item), data=item)
                         if selected and item["id"] == selected.get("id"):
                             target = leaf
@@ -97,7 +104,7 @@ class PlanScreen(KbScreen):
     def action_cycle_status(self) -> None:
         item = self._item()
         if item and item.get("paper_id"):
-            self.set_status(item["paper_id"], next_status(item.get("status")))
+            self.set_status(item["paper_id"], next_status(paper_status(item)))
 
     @work(thread=True, group="plan-status")
     def set_status(self, paper_id: int, status: str) -> None:

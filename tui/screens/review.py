@@ -11,7 +11,6 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Footer, Header, Static
 
-from tui import domain, readers
 from tui.messages import Failed, Loaded
 from tui.screens.base import KbScreen
 from tui.widgets.card import CardView
@@ -52,16 +51,19 @@ class ReviewScreen(KbScreen):
     @work(thread=True, exclusive=True, group="review")
     def load(self) -> None:
         try:
+            from kb.today import cards_due
+            from notes import clock
+
             with self.store() as store:
-                cards = readers.due_cards(store, self.home)
+                cards, _ = cards_due(store, self.home, self.config(), clock.utc_now())  # as `kb review due`
             self.post_message(Loaded("due", cards))
         except Exception as exc:  # noqa: BLE001
             self.post_message(Failed("Review", exc))
-            self.post_message(Loaded("unavailable", exc))
+            self.post_message(Loaded("load-error", exc))
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
-        if message.what == "unavailable":
+        if message.what == "load-error":
             from tui.screens.base import describe
 
             self.query_one("#card", CardView).update(describe(message.data))
@@ -114,8 +116,12 @@ class ReviewScreen(KbScreen):
     @work(thread=True, group="review-write")
     def save_rating(self, card_id: int, rating: int) -> None:
         try:
+            from notes import clock, review
+            from notes.scheduler import for_config
+
             with self._writes, self.store() as store:
-                readers.rate(store, self.home, card_id, rating)
+                # As `kb review rate CARD RATING`: the user's retention target and fitted parameters.
+                review.rate(store, card_id, rating, clock.utc_now(), scheduler=for_config(store, self.config()))
         except Exception as exc:  # noqa: BLE001
             self.post_message(Failed("Rating", exc))
 
@@ -128,7 +134,8 @@ class ReviewScreen(KbScreen):
     @work(thread=True, group="review-write")
     def undo(self) -> None:
         try:
-            review = domain.load("notes.review", "Flash-card review")
+            from notes import review
+
             with self._writes, self.store() as store:
                 review.undo_last(store)
             self.app.call_from_thread(self._undone)

@@ -13,7 +13,6 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, OptionList, RichLog, Static
 from textual.widgets.option_list import Option
 
-from tui import domain
 from tui.messages import Failed, Loaded
 from tui.screens.base import KbScreen, describe
 from tui.widgets.curve import MetricCurve
@@ -51,7 +50,8 @@ class RunScreen(KbScreen):
     @work(thread=True, group="run-specs")
     def load_specs(self) -> None:
         try:
-            registry = domain.load("reproductions.registry", "Reproductions")
+            from reproductions import registry
+
             with self.store() as store:
                 specs = registry.for_paper(store, self.paper_id) if self.paper_id else (
                     [registry.get(self.repro_name)] if self.repro_name else registry.all_reproductions())
@@ -97,7 +97,8 @@ class RunScreen(KbScreen):
     @work(thread=True, exclusive=True, group="run")
     def start(self, name: str, preset: str) -> None:
         try:
-            runner = domain.load("reproductions.runner", "Running reproductions")
+            from reproductions import runner
+
             self.handle = runner.start(self.home, name, preset)
             for event in self.handle.events():
                 self.post_message(Loaded("event", event))

@@ -12,7 +12,6 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui import domain, readers
 from tui.messages import Loaded, OpenPaper
 from tui.screens.base import KbScreen, describe
 
@@ -95,10 +94,11 @@ class SearchScreen(KbScreen):
     def search(self, query: str, mode: str) -> None:
         try:
             # Imported here, never at start-up: dense search pulls in the embedding stack.
-            hybrid = domain.load("kb.search.hybrid", "Search")
+            from kb.search import hybrid
+
             with self.store() as store:
-                hits = hybrid.search(store, self.home, domain.config(self.home), query, mode=mode, limit=30)
-            self.post_message(Loaded("hits", (query, [readers._obj(h) for h in hits])))
+                hits = hybrid.search(store, self.home, self.config(), query, mode=mode, limit=30)
+            self.post_message(Loaded("hits", (query, [h.to_dict() for h in hits])))
         except Exception as exc:  # noqa: BLE001
             self.post_message(Loaded("hits-error", (query, exc)))
 

@@ -1,11 +1,11 @@
-"""Today: cards due, this week's plan items, what to read next, recent runs.
+"""Today: cards due, this week's plan items, what to read next, recent runs (`kb today`).
 
-With an empty library it offers to build the demo library or import a plan instead.
+With an empty library it offers to build the demo library (`kb demo`) or import a plan
+(`kb plan import FILE`) instead.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,37 +16,13 @@ from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.widgets import Button, DataTable, Footer, Header, Input, Static
 
-from tui import domain
 from tui.messages import Failed, LibraryChanged, Loaded, OpenPaper
 from tui.screens.base import KbScreen
 from tui.widgets.status import done_text, status_text
 
-NOT_YET = "not available yet"
-
-
-@dataclass
-class TodayData:
-    papers: int = 0
-    due: int | None = None  # None: reviews not available
-    week_title: str = ""
-    week: list[dict[str, Any]] | None = None
-    read_next: list[dict[str, Any]] | None = None
-    runs: list[dict[str, Any]] | None = None
-    notes: list[str] = field(default_factory=list)
-
-
-def load_today(home: Path) -> TodayData:
-    """Everything Today shows, read in one worker with one connection."""
-    from tui import readers
-
-    data = TodayData()
-    with domain.store(home) as store:
-        data.papers = store.scalar("SELECT count(*) FROM papers") or 0
-        data.due = readers.due_count(store, home)
-        data.week_title, data.week = readers.this_week(store)
-        data.read_next = readers.read_next(store, limit=8)
-        data.runs = readers.recent_runs(store, home, limit=6)
-    return data
+# The Read-next panel is half the screen: the title gets this many cells and the reason wraps
+# under it, so "prerequisites read: …" is never cut off.
+NEXT_TITLE_WIDTH = 24
 
 
 class TodayScreen(KbScreen):
@@ -85,7 +61,9 @@ class TodayScreen(KbScreen):
         self.query_one("#next-panel").border_title = "Read next"
         self.query_one("#runs-panel").border_title = "Recent runs"
         self.query_one("#week", DataTable).add_columns("done", "status", "kind", "item")
-        self.query_one("#next", DataTable).add_columns("paper", "why")
+        nxt = self.query_one("#next", DataTable)
+        nxt.add_column("paper", width=NEXT_TITLE_WIDTH)
+        nxt.add_column("why")
         self.query_one("#runs", DataTable).add_columns("run", "paper", "result", "when")
         self.query_one("#welcome").display = False
 
@@ -102,8 +80,12 @@ class TodayScreen(KbScreen):
 
     @work(thread=True, exclusive=True, group="today")
     def load(self) -> None:
+        from kb.today import today
+
         try:
-            self.post_message(Loaded("today", load_today(self.home)))
+            with self.store() as store:
+                # The same read model as `kb today`.
+                self.post_message(Loaded("today", today(store, self.home, self.config(), next_limit=8, runs_limit=6)))
         except Exception as exc:  # noqa: BLE001 - shown to the user, never swallowed silently
             self.post_message(Failed("Today", exc))
             self.post_message(Loaded("today-error", exc))
@@ -121,49 +103,52 @@ class TodayScreen(KbScreen):
             return
         if message.what != "today":
             return
-        data: TodayData = message.data
-        empty = data.papers == 0
+        data: dict[str, Any] = message.data
+        empty = data["papers"] == 0
         self.query_one("#welcome").display = empty
         self.query_one("#today-grid").display = not empty
         if empty:
             self.query_one("#build-demo").focus()
             return
-        self.sub_title = f"{data.papers} papers"
+        self.sub_title = f"{data['papers']} papers"
         due = self.query_one("#due", Static)
-        if data.due is None:
-            due.update(f"Flash cards: {NOT_YET}")
-        elif data.due:
-            due.update(f"[b]{data.due}[/b] cards due · press [b]v[/b] to review")
+        if data["due"]:
+            due.update(f"[b]{data['due']}[/b] cards due · press [b]v[/b] to review")
         else:
             due.update("No cards due. ✔")
-        self.query_one("#week-panel").border_title = f"This week · {data.week_title}" if data.week_title else "This week"
-        week = self.query_one("#week", DataTable)
-        week.clear()
-        if data.week is None:
-            week.add_row("", "", "", f"Plans: {NOT_YET}")
-        for item in data.week or []:
+        week = data["week"]
+        self.query_one("#week-panel").border_title = f"This week · {week['title']}" if week else "This week"
+        table = self.query_one("#week", DataTable)
+        table.clear()
+        if week is None:
+            table.add_row("", "", "", "No plans yet: import one with `kb plan import FILE`")
+        for item in (week or {}).get("items", []):
             # Status before the title: long titles must not push it off a narrow screen.
-            week.add_row(done_text(item.get("done")), status_text(item.get("status")) if item.get("paper_id") else "",
-                         item.get("kind", ""), item.get("title") or item.get("text", ""),
-                         key=str(item["paper_id"]) if item.get("paper_id") else None)
+            table.add_row(done_text(item.get("done")), status_text(item.get("status")) if item.get("paper_id") else "",
+                          item.get("kind", ""), item.get("title") or item.get("text", ""),
+                          key=str(item["paper_id"]) if item.get("paper_id") else None)
         nxt = self.query_one("#next", DataTable)
         nxt.clear()
-        if data.read_next is None:
-            nxt.add_row(f"Suggestions: {NOT_YET}", "")
-        for item in data.read_next or []:
-            # Titles are long and the panel is half the screen: the reason must stay visible.
+        if not data["read_next"]:
+            nxt.add_row("—", "nothing unread has all its prerequisites read")
+        for item in data["read_next"]:
             title = Text(item["title"])
-            title.truncate(34, overflow="ellipsis")
-            nxt.add_row(title, item.get("why", ""), key=str(item["paper_id"]))
+            title.truncate(NEXT_TITLE_WIDTH, overflow="ellipsis")
+            reason = Text(item.get("reason", ""))
+            # A row is as tall as its reason once wrapped to the room the panel leaves it.
+            lines = reason.wrap(self.app.console, self._reason_width())
+            nxt.add_row(title, Text("\n").join(lines), key=str(item["id"]), height=max(1, len(lines)))
         runs = self.query_one("#runs", DataTable)
         runs.clear()
-        if data.runs is None:
-            runs.add_row(f"Reproductions: {NOT_YET}", "", "", "")
-        elif not data.runs:
+        if not data["runs"]:
             runs.add_row("No runs yet", "", "", "")
-        for run in data.runs or []:
+        for run in data["runs"]:
             runs.add_row(run.get("name", ""), run.get("paper", ""), run.get("result", ""), run.get("when", ""),
                          key=str(run["paper_id"]) if run.get("paper_id") else None)
+
+    def _reason_width(self) -> int:
+        # The table's width less the title column, the cells' padding (1 each side) and a scrollbar.
+        return max(16, self.query_one("#next", DataTable).size.width - NEXT_TITLE_WIDTH - 2 * 2 - 2)
 
     @on(DataTable.RowSelected)
     def open_row(self, event: DataTable.RowSelected) -> None:
@@ -183,7 +168,8 @@ class TodayScreen(KbScreen):
     @work(thread=True, exclusive=True, group="today-setup")
     def build_demo(self) -> None:
         try:
-            demo = domain.load("kb.demo", "The demo library")
+            from kb import demo
+
             with self.store() as store:
                 summary = demo.build(store, self.home)
             self.post_message(Loaded("demo", f"Demo library ready: {_describe(summary)}"))
@@ -200,7 +186,8 @@ class TodayScreen(KbScreen):
     @work(thread=True, exclusive=True, group="today-setup")
     def _import(self, path: Path) -> None:
         try:
-            importer = domain.load("kb.plans.importer", "Plan import")
+            from kb.plans import importer
+
             with self.store() as store:
                 result = importer.import_plan(store, path)
             self.post_message(Loaded("demo", f"Imported {path.name}: {_describe(result)}"))

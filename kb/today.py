@@ -1,0 +1,81 @@
+"""What's on today: cards due, this week's plan, what to read next, recent runs.
+
+One read model for `kb today` and the TUI's Today screen, so both show the same thing. It reads
+notes, plans, the graph and run records; none of them pulls in the heavy ML stack.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from kb.store import Store
+
+
+def today(store: Store, home: Path, config: dict, *, now: datetime | None = None, next_limit: int = 5,
+          runs_limit: int = 5) -> dict[str, Any]:
+    """{date, papers, due, due_cards, note_issues, week, read_next, runs} as plain JSON-able data.
+
+    `week` is None without plans; otherwise the first plan's current week (its first week when
+    today falls outside the schedule, flagged by `outside_schedule`)."""
+    from kb.graph import suggest_next
+    from notes import clock
+    from reproductions import records
+
+    now = clock.require_aware(now or datetime.now(timezone.utc))
+    due, issues = cards_due(store, home, config, now)
+    return {
+        "date": clock.local_date(now).isoformat(),
+        "papers": store.scalar("SELECT count(*) FROM papers") or 0,
+        "due": len(due),
+        "due_cards": due,
+        "note_issues": issues,
+        "week": this_week(store, clock.local_date(now)),
+        "read_next": suggest_next(store, limit=next_limit),
+        "runs": [run_summary(r) for r in records.list_runs(store, limit=runs_limit)],
+    }
+
+
+def cards_due(store: Store, home: Path, config: dict, now: datetime) -> tuple[list[dict], list[str]]:
+    """Today's review queue within the daily limits, after re-reading notes edited outside the
+    tool (only changed files are parsed again); and the problems found in those notes."""
+    from notes import review
+    from notes.scheduler import Limits
+    from notes.sync import sync_notes
+
+    report = sync_notes(store, home, config, now)
+    cards = review.due_cards(store, now, Limits.from_config(config))
+    return [c.to_dict() for c in cards], [str(i) for i in report.issues]
+
+
+def this_week(store: Store, day) -> dict[str, Any] | None:
+    """The first plan's items of the week `day` falls in, each with its paper's status."""
+    from kb.plans import query
+
+    plans = query.list_plans(store)
+    if not plans:
+        return None
+    plan = plans[0]
+    name = plan["title"] or plan["name"]
+    week = query.current_week(store, plan["id"], day)
+    # Before the plan's start or after its end: its first week is the useful default.
+    outside = week is None
+    week = 1 if outside else week
+    items = query.week_items(store, plan["id"], week)
+    for item in items:
+        item["status"] = (item.get("paper") or {}).get("status")
+    title = f"{name} · week {week}" + (" (today is outside its schedule)" if outside else "")
+    return {"plan_id": plan["id"], "plan": plan["name"], "title": title, "week": week, "outside_schedule": outside,
+            "items": items}
+
+
+def run_summary(run: dict[str, Any]) -> dict[str, Any]:
+    """A run record as one row: what ran, on which paper, whether the claim held, when."""
+    if run["status"] in ("passed", "failed") and run.get("passed") is not None:
+        result = "✔ claim held" if run["passed"] else "✘ claim not held"
+    else:
+        result = run["status"] + (f": {run['error'][:40]}" if run.get("error") else "")
+    return {"id": run["run_id"], "name": f"#{run['run_id']} {run['reproduction']} ({run['preset']})",
+            "paper": run.get("paper") or "", "paper_id": run.get("paper_id"), "result": result,
+            "when": (run.get("started_at") or "")[:16].replace("T", " ")}
