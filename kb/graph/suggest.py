@@ -46,7 +46,8 @@ def _reason(graph, prereqs, read_cited, in_plan, plan_names) -> str:
     else:
         parts.append("no prerequisites")
     if in_plan:
-        parts.append(f"next in plan {plan_names.get(in_plan[0], in_plan[0])}")
+        name = str(plan_names.get(in_plan[0], in_plan[0]))
+        parts.append(f"in plan {name if len(name) <= 18 else name[:17] + '…'}")
     return "; ".join(parts)
 
 
