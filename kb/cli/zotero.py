@@ -96,9 +96,10 @@ def status(ctx: Ctx, as_json: bool) -> None:
 @click.option("--apply", "do_apply", is_flag=True, help="Write to Zotero (default: show what would change).")
 @click.option("--no-create", is_flag=True, help="Do not create missing papers.")
 @click.option("--no-tags", is_flag=True, help="Do not set kb:<status> tags.")
+@click.option("--summaries", is_flag=True, help="Also attach each paper's note summary as a child note.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def push(ctx: Ctx, plan_name, do_apply, no_create, no_tags, as_json) -> None:
+def push(ctx: Ctx, plan_name, do_apply, no_create, no_tags, summaries, as_json) -> None:
     """Create the plan's missing papers in Zotero and set reading-status tags (dry run unless --apply)."""
     from kb.zotero.sources import open_source
     from kb.zotero.sync import sync as run_sync
@@ -106,7 +107,10 @@ def push(ctx: Ctx, plan_name, do_apply, no_create, no_tags, as_json) -> None:
 
     source = open_source(ctx.home, ctx.config)
     try:
-        changes = plan_changes(ctx.store, source.library, plan_name, create=not no_create, status_tags=not no_tags)
+        from notes.files import notes_dir
+
+        changes = plan_changes(ctx.store, source.library, plan_name, create=not no_create, status_tags=not no_tags,
+                               summaries_from=notes_dir(ctx.home, ctx.config) if summaries else None)
         done = apply_changes(ctx.store, source, changes) if do_apply and changes else {}
         if done:
             run_sync(ctx.store, source)

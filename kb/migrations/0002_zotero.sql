@@ -93,3 +93,15 @@ CREATE TABLE zotero_matches (
     candidates    TEXT NOT NULL DEFAULT '[]',      -- JSON [{library, key, title, score}]
     updated_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
 );
+
+-- Summaries pushed to Zotero as child notes (`kb zotero push --summaries`): which note holds
+-- which paper's summary, at which version, so a re-push updates it rather than adding another.
+CREATE TABLE zotero_summaries (
+    library      TEXT NOT NULL,
+    paper_id     INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+    note_key     TEXT NOT NULL,
+    version      INTEGER,
+    content_hash TEXT NOT NULL,
+    pushed_at    TEXT NOT NULL,
+    PRIMARY KEY (library, paper_id)
+);

@@ -214,28 +214,47 @@ class WebSource:
         return _created_keys(result)[0]
 
     def create_items(self, items: list[dict[str, Any]]) -> list[str]:
-        keys: list[str] = []
+        return [key for key, _ in self.create_items_versioned(items)]
+
+    def create_items_versioned(self, items: list[dict[str, Any]]) -> list[tuple[str, int | None]]:
+        """Create items; (key, version) of each, in order."""
+        created: list[tuple[str, int | None]] = []
         for start in range(0, len(items), 50):
             result = self.call("creating items", self.zot.create_items, items[start:start + 50])
-            keys += _created_keys(result)
-        return keys
+            created += _created(result)
+        return created
 
-    def update_items(self, items: list[dict[str, Any]]) -> None:
-        """Partial updates (key + version + changed fields): POST acts as PATCH per object."""
+    def update_items(self, items: list[dict[str, Any]]) -> dict[str, int | None]:
+        """Partial updates (key + version + changed fields): POST acts as PATCH per object.
+        Returns each updated key's new version."""
+        versions: dict[str, int | None] = {}
         for start in range(0, len(items), 50):
             result = self.call("updating items", self.zot.create_items, items[start:start + 50])
             failed = (result or {}).get("failed") or {}
             if failed:
                 first = next(iter(failed.values()))
                 raise ZoteroError(f"Zotero refused {len(failed)} update(s): {first.get('message', first)}", "run `kb sync` and try again")
+            versions.update(dict(_created(result)))
+        return versions
 
 
 def _created_keys(result: Any) -> list[str]:
+    return [key for key, _ in _created(result)]
+
+
+def _created(result: Any) -> list[tuple[str, int | None]]:
+    """(key, version) per written object, in the order sent."""
     success = (result or {}).get("success") or {}
+    successful = (result or {}).get("successful") or {}
     failed = (result or {}).get("failed") or {}
     if failed:
         first = next(iter(failed.values()))
         raise ZoteroError(f"Zotero refused to create {len(failed)} object(s): {first.get('message', first) if isinstance(first, dict) else first}")
-    return [success[k] for k in sorted(success, key=int)]
+    out = []
+    for index in sorted(success, key=int):
+        obj = successful.get(index) or {}
+        version = obj.get("version") if isinstance(obj, dict) else None
+        out.append((success[index], int(version) if version is not None else None))
+    return out
 
 

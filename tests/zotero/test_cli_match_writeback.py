@@ -151,3 +151,31 @@ def test_bibtex_and_csl_exports(cli, store, tmp_path, papers_dir):
     report = json.loads(cli("sync", "--json")[1])
     assert report["added"] == 1 and len(report["warnings"]) == 1
     assert store.scalar("SELECT year FROM papers WHERE arxiv_id = '2001.08361'") == 2020
+
+
+def test_push_summaries_as_child_notes_then_update_in_place(cli, store, home, fake):
+    fake.put_item(paper_data("LoRA: Low-Rank Adaptation of Large Language Models", arxiv="2106.09685"))
+    _setup_web(cli, fake)
+    assert cli("sync", "--json")[0] == 0
+    lora = store.one("SELECT * FROM papers WHERE arxiv_id = '2106.09685'")
+    note = home / "notes" / f"{lora['citekey']}.md"
+    note.parent.mkdir(parents=True, exist_ok=True)
+    note.write_text("---\ncitekey: x\n---\n## Problem\n\n## Method\nFreeze W0 & learn <BA>.\n", encoding="utf-8")
+    code, out, err = cli("zotero", "push", "--summaries", "--no-tags", "--json")
+    assert code == 0, err
+    assert [c["action"] for c in json.loads(out)["changes"]] == ["create_note"]
+    code, out, err = cli("zotero", "push", "--summaries", "--no-tags", "--apply", "--json")
+    assert code == 0, err
+    assert json.loads(out)["applied"]["create_note"] == 1
+    notes = [o["data"] for o in fake.items.values() if o["data"].get("itemType") == "note"]
+    assert len(notes) == 1 and notes[0]["parentItem"] == lora["zotero_key"]
+    assert "Freeze W0 &amp; learn &lt;BA&gt;." in notes[0]["note"] and "Problem" not in notes[0]["note"]
+    assert notes[0]["tags"] == [{"tag": "kb:summary"}]
+    # Nothing changed: nothing to push. An edited note updates the same Zotero note.
+    assert json.loads(cli("zotero", "push", "--summaries", "--no-tags", "--json")[1])["changes"] == []
+    note.write_text(note.read_text(encoding="utf-8") + "\n## Questions\nWhy only W_q and W_v?\n", encoding="utf-8")
+    code, out, err = cli("zotero", "push", "--summaries", "--no-tags", "--apply", "--json")
+    assert code == 0, err
+    assert json.loads(out)["applied"]["update_note"] == 1
+    notes = [o["data"] for o in fake.items.values() if o["data"].get("itemType") == "note"]
+    assert len(notes) == 1 and "Why only W_q and W_v?" in notes[0]["note"]
