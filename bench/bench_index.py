@@ -1,0 +1,119 @@
+"""`kb index`: throughput against the raw model encode of the same chunks, and a no-change run.
+
+Sizes: the defaults are small for development; KB_BENCH_FULL=1 gives the sizes of record
+(all ten real PDFs; 1,000 papers for the no-change run). KB_SHARED points at the test data.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.harness import Report
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("KB_SHARED", REPO.parent / "shared"))
+FULL = os.environ.get("KB_BENCH_FULL") == "1"
+
+REAL_PAPERS = [
+    ("1503.02531", "Distilling the Knowledge in a Neural Network"),
+    ("1910.01108", "DistilBERT, a distilled version of BERT: smaller, faster, cheaper and lighter"),
+    ("1706.03762", "Attention Is All You Need"),
+    ("1902.00751", "Parameter-Efficient Transfer Learning for NLP"),
+    ("1810.04805", "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding"),
+    ("2106.09685", "LoRA: Low-Rank Adaptation of Large Language Models"),
+    ("2305.14314", "QLoRA: Efficient Finetuning of Quantized LLMs"),
+    ("2208.07339", "LLM.int8(): 8-bit Matrix Multiplication for Transformers at Scale"),
+    ("2205.14135", "FlashAttention: Fast and Memory-Efficient Exact Attention with IO-Awareness"),
+    ("2001.08361", "Scaling Laws for Neural Language Models"),
+]
+
+
+def default_config() -> dict:
+    from kb import config
+
+    return copy.deepcopy(config.DEFAULTS)
+
+
+def add_real_papers(store, count: int) -> dict[str, int]:
+    from kb import papers
+
+    ids = {}
+    for arxiv, title in REAL_PAPERS[:count]:
+        paper, _ = papers.upsert(store, title=title, arxiv_id=arxiv)
+        papers.add_attachment(store, paper.id, str(SHARED / "papers" / f"{arxiv}.pdf"))
+        ids[arxiv] = paper.id
+    return ids
+
+
+def run(report: Report) -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from kb.index.embedder import get_embedder
+    from kb.index.pipeline import run_index
+    from kb.store import Store
+
+    embedder = get_embedder()
+    embedder.encode(["warm the model up"])
+    count = 10 if FULL else 3
+
+    # -- throughput: the whole pipeline against encoding the very chunks it produced ---------------
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "kb"
+        store = Store.open(home)
+        add_real_papers(store, count)
+        config = default_config()
+        t0 = time.perf_counter()
+        result = run_index(store, home, config)
+        index_s = time.perf_counter() - t0
+        texts = [r[0] for r in store.all("SELECT text FROM chunks ORDER BY id")]
+        t0 = time.perf_counter()
+        embedder.encode(texts)
+        encode_s = time.perf_counter() - t0
+        report.add(f"kb index, {count} real PDFs ({len(texts)} chunks)", [index_s], note=f"{len(texts) / index_s:.1f} chunks/s")
+        report.add("raw model encode of the same chunks", [encode_s], note=f"{len(texts) / encode_s:.1f} chunks/s")
+        report.ratio("index throughput / raw encode", encode_s / index_s, "≥ 0.8")
+        assert result.indexed == count, result.to_dict()
+        store.close()
+
+    # -- a no-change run over many papers: stat only, no hashing, no Chroma -----------------------
+    papers_n = 1000 if FULL else 200
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "kb"
+        store = Store.open(home)
+        _synthetic_indexed_library(store, Path(tmp) / "files", papers_n)
+        config = default_config()
+        report.time(f"run_index, no change, {papers_n} papers", lambda: run_index(store, home, config), repeats=5)
+        store.close()
+        env = dict(os.environ, KB_HOME=str(home))
+        samples = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-m", "kb", "index", "--json"], env=env, cwd=REPO, capture_output=True, text=True, check=False)
+            samples.append(time.perf_counter() - t0)
+            assert proc.returncode == 0 and f'"skipped_unchanged": {papers_n}' in proc.stdout, proc.stderr[-500:]
+        report.add(f"`kb index` (process), no change, {papers_n} papers", samples, note="goal ≤ 3 s at 1,000")
+
+
+def _synthetic_indexed_library(store, folder: Path, n: int) -> None:
+    """n papers whose PDFs were indexed before: files on disk and matching index_state rows."""
+    folder.mkdir(parents=True)
+    (store.home / "index" / "chroma").mkdir(parents=True)  # as after a real run: the vectors exist
+    (store.home / "index" / "chroma" / "kb-vectors.marker").touch()
+    with store.tx():
+        for i in range(n):
+            path = folder / f"p{i}.pdf"
+            path.write_bytes(b"%PDF-1.4 synthetic " + str(i).encode())
+            st = path.stat()
+            pid = store.execute("INSERT INTO papers (citekey, title, title_norm) VALUES (?, ?, ?)",
+                                (f"p{i}", f"Synthetic paper {i}", f"synthetic paper {i}")).lastrowid
+            aid = store.execute("INSERT INTO attachments (paper_id, path) VALUES (?, ?)", (pid, str(path))).lastrowid
+            store.execute(
+                "INSERT INTO index_state (attachment_id, paper_id, path, size, mtime_ns, content_hash, model, status, chunk_count) "
+                "VALUES (?, ?, ?, ?, ?, 'x', 'all-MiniLM-L6-v2', 'indexed', 50)",
+                (aid, pid, str(path), st.st_size, st.st_mtime_ns),
+            )

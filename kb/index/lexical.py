@@ -1,0 +1,123 @@
+"""The lexical index: SQLite FTS5 (trigram tokens) over chunks and paper-level text.
+
+Chunks reach `chunks_fts` through triggers (see 0004_search.sql), so whoever writes `chunks`
+keeps the lexical index in step. Paper-level text, one row per (paper, kind, key) in
+`search_docs`, comes from titles and abstracts (`sync_papers`), notes (`index_note`, called by
+the notes area) and Zotero annotations (`sync_annotations`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kb.store import Store
+
+
+@dataclass(frozen=True)
+class LexicalMatch:
+    kind: str  # chunk | title | abstract | note | annotation
+    ref: int  # chunks.id or search_docs.id
+    paper_id: int
+    score: float  # bm25: lower is better
+
+
+# -- writing ---------------------------------------------------------------------------------
+def index_note(store: Store, paper_id: int, text: str) -> None:
+    """Make a paper's note searchable (replaces what was there); empty text removes it."""
+    _put_doc(store, paper_id, "note", "", text)
+
+
+def remove_note(store: Store, paper_id: int) -> None:
+    _put_doc(store, paper_id, "note", "", "")
+
+
+def _put_doc(store: Store, paper_id: int, kind: str, key: str, text: str, page: str | None = None) -> None:
+    text = (text or "").strip()
+    with store.tx():
+        if not text:
+            store.execute("DELETE FROM search_docs WHERE paper_id = ? AND kind = ? AND key = ?", (paper_id, kind, key))
+            return
+        store.execute(
+            "INSERT INTO search_docs (paper_id, kind, key, page, text) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (paper_id, kind, key) DO UPDATE SET text = excluded.text, page = excluded.page "
+            "WHERE text IS NOT excluded.text OR page IS NOT excluded.page",
+            (paper_id, kind, key, page, text),
+        )
+
+
+def sync_papers(store: Store) -> None:
+    """Titles and abstracts into the lexical index; only rows that changed are touched."""
+    with store.tx():
+        for kind, column in (("title", "title"), ("abstract", "abstract")):
+            store.execute(
+                f"DELETE FROM search_docs WHERE kind = '{kind}' AND NOT EXISTS ("
+                f"SELECT 1 FROM papers p WHERE p.id = search_docs.paper_id AND trim(p.{column}) = search_docs.text)"
+            )
+            store.execute(
+                f"INSERT INTO search_docs (paper_id, kind, key, text) "
+                f"SELECT p.id, '{kind}', '', trim(p.{column}) FROM papers p "
+                f"WHERE coalesce(trim(p.{column}), '') != '' AND NOT EXISTS ("
+                f"SELECT 1 FROM search_docs d WHERE d.paper_id = p.id AND d.kind = '{kind}')"
+            )
+
+
+def sync_annotations(store: Store) -> None:
+    """Zotero annotations (highlighted text and the user's comment) into the lexical index."""
+    columns = {r["name"] for r in store.all("PRAGMA table_info(annotations)")}
+    if not {"paper_id", "text"} <= columns:
+        return  # the Zotero area has not created its table (yet)
+    comment = "coalesce(a.comment, '')" if "comment" in columns else "''"
+    page = "a.page_label" if "page_label" in columns else "NULL"
+    body = f"trim(coalesce(a.text, '') || CASE WHEN {comment} != '' THEN char(10) || {comment} ELSE '' END)"
+    with store.tx():
+        store.execute(
+            f"DELETE FROM search_docs WHERE kind = 'annotation' AND NOT EXISTS ("
+            f"SELECT 1 FROM annotations a WHERE CAST(a.rowid AS TEXT) = search_docs.key "
+            f"AND a.paper_id = search_docs.paper_id AND {body} = search_docs.text)"
+        )
+        store.execute(
+            f"INSERT INTO search_docs (paper_id, kind, key, page, text) "
+            f"SELECT a.paper_id, 'annotation', CAST(a.rowid AS TEXT), {page}, {body} FROM annotations a "
+            f"WHERE a.paper_id IS NOT NULL AND {body} != '' AND EXISTS (SELECT 1 FROM papers p WHERE p.id = a.paper_id) "
+            f"AND NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.kind = 'annotation' AND d.key = CAST(a.rowid AS TEXT))"
+        )
+
+
+def optimize(store: Store) -> None:
+    """Merge the FTS5 b-trees into one: many small writes leave segments each query must visit."""
+    with store.tx():
+        store.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('optimize')")
+        store.execute("INSERT INTO search_docs_fts(search_docs_fts) VALUES ('optimize')")
+
+
+# -- reading ---------------------------------------------------------------------------------
+def match_chunks(store: Store, expression: str, limit: int, paper_ids: Sequence[int] | None = None) -> list[LexicalMatch]:
+    """Chunks matching an FTS5 expression (built by kb.search.query), best first."""
+    sql = (
+        "SELECT c.id, c.paper_id, bm25(chunks_fts) AS score FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
+        "WHERE chunks_fts MATCH ?"
+    )
+    params: list = [expression]
+    if paper_ids is not None:
+        sql += " AND c.paper_id IN (SELECT value FROM json_each(?))"
+        params.append(json.dumps(list(paper_ids)))
+    sql += " ORDER BY score LIMIT ?"
+    params.append(limit)
+    return [LexicalMatch("chunk", r[0], r[1], r[2]) for r in store.all(sql, params)]
+
+
+def match_docs(store: Store, expression: str, limit: int, paper_ids: Sequence[int] | None = None) -> list[LexicalMatch]:
+    """Titles, abstracts, notes and annotations matching an FTS5 expression, best first."""
+    sql = (
+        "SELECT d.id, d.paper_id, d.kind, bm25(search_docs_fts) AS score FROM search_docs_fts "
+        "JOIN search_docs d ON d.id = search_docs_fts.rowid WHERE search_docs_fts MATCH ?"
+    )
+    params: list = [expression]
+    if paper_ids is not None:
+        sql += " AND d.paper_id IN (SELECT value FROM json_each(?))"
+        params.append(json.dumps(list(paper_ids)))
+    sql += " ORDER BY score LIMIT ?"
+    params.append(limit)
+    return [LexicalMatch(r[2], r[0], r[1], r[3]) for r in store.all(sql, params)]

@@ -1,0 +1,354 @@
+"""`kb index`: bring the lexical and vector indexes in step with the papers' PDFs.
+
+Incremental: an attachment whose size and mtime are unchanged is skipped without being read;
+one whose bytes hash the same as last time is skipped without being extracted. New or changed
+PDFs are extracted, chunked and embedded; attachments that left the library leave both indexes.
+
+Crash safety without duplicates: vectors are keyed by chunk id, and an attachment is marked
+`pending` while its chunks are being replaced. A run that finds `pending` (an interrupted one)
+deletes that attachment's vectors by attachment id and starts it over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kb import paths
+from kb.index.chunking import Chunk, chunk_document
+from kb.index.embedder import get_embedder
+from kb.index.lexical import optimize, sync_annotations, sync_papers
+from kb.index.lock import index_lock
+from kb.store import Store
+
+# What the extractor can say about a PDF (kb.pdf.errors.REASONS); the index adds its own two.
+PDF_REASONS = ("encrypted", "corrupt", "empty", "no_text", "timeout", "not_pdf", "too_large")
+
+# progress(done, total, label): called before each PDF is processed and once at the end.
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class Failure:
+    paper_id: int
+    citekey: str
+    attachment_id: int
+    path: str
+    reason: str  # encrypted, corrupt, empty, no_text, timeout, not_pdf, too_large, missing, error
+    message: str
+
+
+@dataclass
+class IndexReport:
+    indexed: int = 0
+    skipped_unchanged: int = 0
+    removed: int = 0
+    chunks: int = 0  # chunks written in this run
+    failed: list[Failure] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["failed_count"] = len(self.failed)
+        return out
+
+
+@dataclass
+class _Target:
+    attachment_id: int
+    paper_id: int
+    citekey: str
+    path: str
+    size: int = 0
+    mtime_ns: int = 0
+
+
+def run_index(
+    store: Store, home: Path, config: dict, *, progress: Progress | None = None,
+    papers: Sequence[int] | None = None, rebuild: bool = False,
+) -> IndexReport:
+    started = time.perf_counter()
+    settings = config.get("index", {})
+    with index_lock(home):
+        run = _Run(store, home, config, settings, progress)
+        report = run.execute(papers=papers, rebuild=rebuild)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+class _Run:
+    def __init__(self, store: Store, home: Path, config: dict, settings: dict, progress: Progress | None):
+        self.store = store
+        self.home = home
+        self.config = config
+        self.model = settings.get("model") or "all-MiniLM-L6-v2"
+        self.chunk_tokens = int(settings.get("chunk_tokens") or 200)
+        self.chunk_overlap = int(settings.get("chunk_overlap") or 0)
+        self.pdf_timeout_s = float(settings.get("pdf_timeout_s") or 60)
+        self.progress = progress or (lambda done, total, label: None)
+        self.report = IndexReport()
+        self._vectors: Any = None
+        self._marked = False
+
+    @property
+    def vectors(self) -> Any:
+        # Opening Chroma costs seconds of imports: only when a vector is to be read or written.
+        if self._vectors is None:
+            from kb.index.vectors import open_vectors
+
+            self._vectors = open_vectors(self.home, self.config, model=self.model)
+        return self._vectors
+
+    # -- the run ---------------------------------------------------------------------------
+    def execute(self, *, papers: Sequence[int] | None, rebuild: bool) -> IndexReport:
+        if rebuild:
+            self._forget(papers)
+        elif self._vector_folder_lost():
+            self._forget(None)
+        sync_papers(self.store)
+        sync_annotations(self.store)
+        targets = self._targets(papers)
+        self._remove_departed(targets, papers)
+        states = {r["attachment_id"]: r for r in self.store.all("SELECT * FROM index_state")}
+        todo = []
+        for target in targets:
+            state = states.get(target.attachment_id)
+            if not self._stat(target):
+                self._fail(target, state, "missing", f"the file {target.path} is not there")
+            elif state is not None and self._unchanged_on_disk(target, state):
+                self._count_unchanged(target, state)
+            else:
+                todo.append((target, state))
+        self._process(todo)
+        if self.report.indexed or self.report.removed:
+            optimize(self.store)
+        self.progress(len(todo), len(todo), "")
+        return self.report
+
+    def _targets(self, papers: Sequence[int] | None) -> list[_Target]:
+        rows = self.store.all(
+            "SELECT a.id, a.paper_id, a.path, p.citekey FROM attachments a JOIN papers p ON p.id = a.paper_id "
+            "WHERE a.content_type = 'application/pdf' ORDER BY a.paper_id, a.id"
+        )
+        wanted = None if papers is None else {int(p) for p in papers}
+        return [_Target(r["id"], r["paper_id"], r["citekey"], r["path"]) for r in rows if wanted is None or r["paper_id"] in wanted]
+
+    def _stat(self, target: _Target) -> bool:
+        try:
+            st = os.stat(target.path)
+        except OSError:
+            return False
+        target.size, target.mtime_ns = st.st_size, st.st_mtime_ns
+        return True
+
+    def _unchanged_on_disk(self, target: _Target, state: Any) -> bool:
+        return (
+            state["status"] in ("indexed", "failed")
+            and state["path"] == target.path
+            and state["size"] == target.size
+            and state["mtime_ns"] == target.mtime_ns
+            and (state["status"] == "failed" or state["model"] == self.model)
+        )
+
+    def _count_unchanged(self, target: _Target, state: Any) -> None:
+        if state["status"] == "failed":
+            # Still broken: a failure is reported on every run until the file changes.
+            self.report.failed.append(Failure(target.paper_id, target.citekey, target.attachment_id, target.path, state["reason"], state["message"] or ""))
+        else:
+            self.report.skipped_unchanged += 1
+
+    # -- one attachment --------------------------------------------------------------------
+    def _process(self, todo: list[tuple[_Target, Any]]) -> None:
+        """Extract, chunk, embed and write each attachment in turn.
+
+        Extraction is not overlapped with embedding on purpose: kb.pdf.extract forks a child,
+        and a fork taken while another thread is inside torch or SQLite can inherit a held
+        lock and hang until the time limit (seen as spurious timeouts).
+        """
+        for i, (target, state) in enumerate(todo):
+            self.progress(i, len(todo), target.citekey)
+            digest = _sha256(target.path)
+            if not self._same_bytes(target, state, digest):
+                self._index_one(target, state, digest, self._extract(target))
+
+    def _same_bytes(self, target: _Target, state: Any, digest: str) -> bool:
+        """Touched but not changed: remember the new mtime so the next run needs no hash."""
+        if state is None or state["content_hash"] != digest or state["path"] != target.path:
+            return False
+        if not (state["status"] == "failed" or (state["status"] == "indexed" and state["model"] == self.model)):
+            return False
+        with self.store.tx():
+            self.store.execute("UPDATE index_state SET size = ?, mtime_ns = ? WHERE attachment_id = ?",
+                               (target.size, target.mtime_ns, target.attachment_id))
+        self._count_unchanged(target, state)
+        return True
+
+    def _extract(self, target: _Target) -> Any:
+        """The Document, or the exception that stopped its extraction (reported per paper)."""
+        from kb.pdf.extract import extract
+
+        try:
+            return extract(target.path, timeout_s=self.pdf_timeout_s)
+        except Exception as exc:  # noqa: BLE001 - an extractor bug must not stop the other papers either
+            return exc
+
+    def _index_one(self, target: _Target, state: Any, digest: str, doc: Any) -> None:
+        from kb.pdf.errors import PdfError
+
+        if isinstance(doc, PdfError):
+            self._fail(target, state, doc.reason, doc.message, digest)
+            return
+        if isinstance(doc, Exception):
+            self._fail(target, state, "error", f"{type(doc).__name__}: {doc}", digest)
+            return
+        chunks = self._chunk(doc)
+        if not chunks:
+            self._fail(target, state, "no_text", "no text to index was found in the PDF", digest)
+            return
+        vectors = get_embedder(self.model).encode([c.text for c in chunks])
+        self._write(target, state, digest, chunks, vectors, doc)
+        self.report.indexed += 1
+        self.report.chunks += len(chunks)
+
+    def _chunk(self, doc: Any) -> list[Chunk]:
+        embedder = get_embedder(self.model)
+        max_tokens = min(self.chunk_tokens, embedder.max_tokens)
+        return chunk_document(doc, embedder.token_offsets, max_tokens=max_tokens, overlap=self.chunk_overlap)
+
+    def _save_document(self, target: _Target, doc: Any) -> None:
+        try:
+            from kb.fulltext import save_document
+        except ImportError:
+            return  # sections and references are another area's; the index does not need them
+        save_document(self.store, target.paper_id, target.attachment_id, doc)
+
+    def _write(self, target: _Target, state: Any, digest: str, chunks: list[Chunk], vectors: Any, doc: Any) -> None:
+        if state is not None and (state["chunk_count"] or state["status"] == "pending"):
+            self.vectors.delete_attachments([target.attachment_id])
+        with self.store.tx():
+            self._save_document(target, doc)
+            self.store.execute("DELETE FROM chunks WHERE attachment_id = ?", (target.attachment_id,))
+            ids = []
+            for chunk in chunks:
+                cur = self.store.execute(
+                    "INSERT INTO chunks (paper_id, attachment_id, seq, page, section, char_start, char_end, text) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (target.paper_id, target.attachment_id, chunk.seq, chunk.page, chunk.section, chunk.char_start, chunk.char_end, chunk.text),
+                )
+                ids.append(cur.lastrowid)
+            self._set_state(target, "pending", digest, len(chunks))
+        metadatas = [{"paper_id": target.paper_id, "attachment_id": target.attachment_id, "page": c.page} for c in chunks]
+        self.vectors.upsert(ids, vectors, metadatas)
+        self._mark_vectors_written()
+        with self.store.tx():
+            self.store.execute("UPDATE index_state SET status = 'indexed' WHERE attachment_id = ?", (target.attachment_id,))
+
+    def _fail(self, target: _Target, state: Any, reason: str, message: str, digest: str | None = None) -> None:
+        """Record the failure and drop whatever an earlier version of the file left indexed."""
+        if state is not None and (state["chunk_count"] or state["status"] == "pending"):
+            self.vectors.delete_attachments([target.attachment_id])
+        with self.store.tx():
+            self.store.execute("DELETE FROM chunks WHERE attachment_id = ?", (target.attachment_id,))
+            self._set_state(target, "failed", digest, 0, reason, message)
+        if digest is not None and reason in PDF_REASONS:
+            self._mark_fulltext_failed(target, digest, reason, message)
+        self.report.failed.append(Failure(target.paper_id, target.citekey, target.attachment_id, target.path, reason, message))
+
+    def _mark_fulltext_failed(self, target: _Target, digest: str, reason: str, message: str) -> None:
+        try:
+            from kb.fulltext import mark_failed
+        except ImportError:
+            return
+        mark_failed(self.store, target.paper_id, target.attachment_id, digest, reason, message)
+
+    def _set_state(self, target: _Target, status: str, digest: str | None, chunk_count: int,
+                   reason: str | None = None, message: str | None = None) -> None:
+        self.store.execute(
+            "INSERT INTO index_state (attachment_id, paper_id, path, size, mtime_ns, content_hash, model, status, reason, message, chunk_count, indexed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) "
+            "ON CONFLICT (attachment_id) DO UPDATE SET paper_id = excluded.paper_id, path = excluded.path, size = excluded.size, "
+            "mtime_ns = excluded.mtime_ns, content_hash = excluded.content_hash, model = excluded.model, status = excluded.status, "
+            "reason = excluded.reason, message = excluded.message, chunk_count = excluded.chunk_count, indexed_at = excluded.indexed_at",
+            (target.attachment_id, target.paper_id, target.path, target.size or None, target.mtime_ns or None, digest,
+             self.model, status, reason, message, chunk_count),
+        )
+
+    # -- housekeeping ----------------------------------------------------------------------
+    def _remove_departed(self, targets: list[_Target], papers: Sequence[int] | None) -> None:
+        """Attachments (or whole papers) that left the library leave both indexes."""
+        present = {t.attachment_id for t in targets}
+        rows = self.store.all("SELECT attachment_id, paper_id, chunk_count, status FROM index_state")
+        if papers is not None:
+            wanted = {int(p) for p in papers}
+            rows = [r for r in rows if r["paper_id"] in wanted]
+        gone = [r for r in rows if r["attachment_id"] not in present]
+        if not gone:
+            return
+        with_vectors = [r["attachment_id"] for r in gone if r["chunk_count"] or r["status"] == "pending"]
+        if with_vectors:
+            self.vectors.delete_attachments(with_vectors)
+        with self.store.tx():
+            for r in gone:
+                self.store.execute("DELETE FROM chunks WHERE attachment_id = ?", (r["attachment_id"],))
+                self.store.execute("DELETE FROM index_state WHERE attachment_id = ?", (r["attachment_id"],))
+        self.report.removed += len(gone)
+
+    def _forget(self, papers: Sequence[int] | None) -> None:
+        """Start over (all, or some papers): the next steps re-extract and re-embed."""
+        if papers is None:
+            from kb.index.vectors import drop_collection
+
+            drop_collection(self.home, self.config, model=self.model)
+            self._vectors = None
+            with self.store.tx():
+                self.store.execute("DELETE FROM chunks")
+                self.store.execute("DELETE FROM index_state")
+            return
+        ids = [r["attachment_id"] for r in self.store.all(
+            "SELECT attachment_id FROM index_state WHERE paper_id IN (SELECT value FROM json_each(?))", (_json(papers),))]
+        if ids:
+            self.vectors.delete_attachments(ids)
+        with self.store.tx():
+            self.store.execute("DELETE FROM chunks WHERE paper_id IN (SELECT value FROM json_each(?))", (_json(papers),))
+            self.store.execute("DELETE FROM index_state WHERE paper_id IN (SELECT value FROM json_each(?))", (_json(papers),))
+
+    def _vector_folder_lost(self) -> bool:
+        """The local Chroma folder was deleted (it is rebuildable) while SQLite says indexed.
+
+        A marker written beside the vectors tells, without opening Chroma, that they are the
+        ones this database describes (a search may have created an empty folder since).
+        """
+        if self.config.get("index", {}).get("chroma_url") or "":
+            return False
+        if vectors_marker(self.home).exists():
+            return False
+        return bool(self.store.scalar("SELECT 1 FROM index_state WHERE chunk_count > 0 LIMIT 1"))
+
+    def _mark_vectors_written(self) -> None:
+        if not self._marked and not (self.config.get("index", {}).get("chroma_url") or ""):
+            vectors_marker(self.home).touch()
+            self._marked = True
+
+
+def vectors_marker(home: Path) -> Path:
+    """Present while the local vector folder holds what index_state describes."""
+    return paths.index_dir(home) / "chroma" / "kb-vectors.marker"
+
+
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _json(values: Sequence[int]) -> str:
+    import json
+
+    return json.dumps([int(v) for v in values])

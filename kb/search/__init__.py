@@ -1,0 +1,1 @@
+"""Search over the indexes: hybrid (dense + lexical, fused), glossary expansion for Chinese."""

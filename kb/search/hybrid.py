@@ -1,0 +1,208 @@
+"""Hybrid search: dense (Chroma) and lexical (FTS5) rankings fused, aggregated to papers.
+
+Fusion is reciprocal rank fusion (Cormack et al., 2009): an item ranked r-th in a list earns
+1 / (K + r), summed over lists. Papers are ranked by fusing, per list, the rank of each
+paper's best item; the best chunk (by the same fusion at chunk level) gives the hit's page,
+section and snippet. Three lists take part: dense chunks, lexical chunks, and lexical
+paper-level text (titles, abstracts, notes, annotations). Scores are fused scores in every
+mode, comparable within one result list only.
+
+`search_lexical` needs neither the model nor Chroma: the TUI shows its hits at once, then
+replaces them with `search`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kb.errors import BadInput
+from kb.index import lexical
+from kb.search.filters import Filters, allowed_papers
+from kb.search.query import Query, highlight_terms, parse
+from kb.search.snippet import snippet
+from kb.store import Store
+
+MODES = ("hybrid", "dense", "lexical")
+K = 60  # the RRF constant from the paper; damps the weight of the very first ranks
+CANDIDATES = 100  # per list: enough for the top papers to collect their best pages
+DOC_COVERAGE = 0.5  # share of the query's terms a title, abstract or note must hold to count
+
+
+@dataclass
+class Hit:
+    paper_id: int
+    citekey: str
+    title: str
+    year: int | None
+    page: int | None  # 1-based page of the best chunk; None when the title/abstract/note matched
+    section: str | None
+    score: float
+    snippet: str  # query terms marked «…»
+    pages: list[int] = field(default_factory=list)  # the paper's best pages, best first
+    matched: list[str] = field(default_factory=list)  # lists it came from: dense, lexical, docs
+    source: str = "chunk"  # what the snippet is from: chunk | title | abstract | note | annotation
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Item:
+    kind: str  # chunk | title | abstract | note | annotation
+    ref: int  # chunk id or search_docs id
+    paper_id: int
+
+
+def search(
+    store: Store, home: Path, config: dict, query: str, *, mode: str = "hybrid", limit: int = 10,
+    filters: Filters | None = None,
+) -> list[Hit]:
+    if mode not in MODES:
+        raise BadInput(f"unknown search mode {mode!r}", f"use one of: {', '.join(MODES)}")
+    parsed = parse(query)
+    allowed = allowed_papers(store, filters)
+    if allowed is not None and not allowed:
+        return []
+    if mode == "lexical":
+        return _fuse(store, parsed, _lexical_rankings(store, parsed, allowed), limit)
+    if mode == "dense":
+        return _fuse(store, parsed, {"dense": _dense_ranking(home, config, parsed, allowed)}, limit)
+    # SQLite and the model both release the GIL: the lexical side runs while the query is encoded.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-lexical") as pool:
+        lexical_side = pool.submit(_lexical_rankings, store, parsed, allowed)
+        rankings = {"dense": _dense_ranking(home, config, parsed, allowed)}
+        rankings.update(lexical_side.result())
+    return _fuse(store, parsed, rankings, limit)
+
+
+def search_lexical(store: Store, query: str, *, limit: int = 10, filters: Filters | None = None) -> list[Hit]:
+    """Lexical-only search: no model, no Chroma, a few milliseconds."""
+    parsed = parse(query)
+    allowed = allowed_papers(store, filters)
+    if allowed is not None and not allowed:
+        return []
+    return _fuse(store, parsed, _lexical_rankings(store, parsed, allowed), limit)
+
+
+# -- rankings ----------------------------------------------------------------------------------
+def _lexical_rankings(store: Store, parsed: Query, allowed: Sequence[int] | None) -> dict[str, list[_Item]]:
+    expression = parsed.fts
+    if expression is None:
+        return {"lexical": [], "docs": []}
+    chunks = lexical.match_chunks(store, expression, CANDIDATES, allowed)
+    docs = _selective(store, parsed, lexical.match_docs(store, expression, CANDIDATES // 2, allowed))
+    return {
+        "lexical": [_Item("chunk", m.ref, m.paper_id) for m in chunks],
+        "docs": [_Item(m.kind, m.ref, m.paper_id) for m in docs],
+    }
+
+
+def _selective(store: Store, parsed: Query, matches: list[lexical.LexicalMatch]) -> list[lexical.LexicalMatch]:
+    """Paper-level matches that hold at least half of the query's terms, fullest first.
+
+    Titles are short lists: under rank fusion, merely appearing in a list outweighs any
+    difference of rank within one, so a title that shares one common word with a question
+    ("models") must not take part.
+    """
+    terms = [t.lower() for t in parsed.terms if len(t) >= 3]
+    if not matches or not terms:
+        return []
+    texts = {r["id"]: r["text"].lower() for r in store.all(
+        "SELECT id, text FROM search_docs WHERE id IN (SELECT value FROM json_each(?))", (_json(m.ref for m in matches),))}
+    scored = []
+    for order, match in enumerate(matches):
+        text = texts.get(match.ref, "")
+        coverage = sum(1 for t in terms if t in text) / len(terms)
+        if coverage >= DOC_COVERAGE:
+            scored.append((-coverage, order, match))
+    return [m for _, _, m in sorted(scored)]
+
+
+def _dense_ranking(home: Path, config: dict, parsed: Query, allowed: Sequence[int] | None) -> list[_Item]:
+    from kb.index.embedder import get_embedder
+    from kb.index.vectors import open_vectors
+
+    model = config.get("index", {}).get("model") or "all-MiniLM-L6-v2"
+    vector = get_embedder(model).encode_query(parsed.dense_text)
+    nearest = open_vectors(home, config, model=model).query(vector, CANDIDATES, allowed)
+    return [_Item("chunk", chunk_id, -1) for chunk_id, _ in nearest]
+
+
+# -- fusion ------------------------------------------------------------------------------------
+def _fuse(store: Store, parsed: Query, rankings: dict[str, list[_Item]], limit: int) -> list[Hit]:
+    limit = max(1, min(int(limit), 1000))
+    chunk_rows = _chunk_rows(store, {i.ref for items in rankings.values() for i in items if i.kind == "chunk"})
+    # Dense results carry only chunk ids; a chunk deleted since (a race with `kb index`) drops out.
+    rankings = {
+        name: [_Item(i.kind, i.ref, chunk_rows[i.ref]["paper_id"]) if i.kind == "chunk" else i
+               for i in items if i.kind != "chunk" or i.ref in chunk_rows]
+        for name, items in rankings.items()
+    }
+    item_score: dict[_Item, float] = {}
+    paper_score: dict[int, float] = {}
+    paper_lists: dict[int, list[str]] = {}
+    for name, items in rankings.items():
+        seen_papers: set[int] = set()
+        for rank, item in enumerate(items, start=1):
+            item_score[item] = item_score.get(item, 0.0) + 1.0 / (K + rank)
+            if item.paper_id not in seen_papers:
+                seen_papers.add(item.paper_id)
+                paper_score[item.paper_id] = paper_score.get(item.paper_id, 0.0) + 1.0 / (K + len(seen_papers))
+                paper_lists.setdefault(item.paper_id, []).append(name)
+    best = sorted(paper_score, key=lambda p: (-paper_score[p], p))[:limit]
+    if not best:
+        return []
+    papers = {r["id"]: r for r in store.all(
+        "SELECT id, citekey, title, year FROM papers WHERE id IN (SELECT value FROM json_each(?))", (_json(best),))}
+    docs = _doc_rows(store, {i.ref for i in item_score if i.kind != "chunk" and i.paper_id in paper_score})
+    terms = highlight_terms(parsed)
+    hits = []
+    for paper_id in best:
+        if paper_id not in papers:
+            continue
+        own = sorted((i for i in item_score if i.paper_id == paper_id), key=lambda i: -item_score[i])
+        hits.append(_hit(papers[paper_id], paper_score[paper_id], own, chunk_rows, docs, terms, paper_lists[paper_id]))
+    return hits
+
+
+def _hit(paper: Any, score: float, own: list[_Item], chunk_rows: dict, docs: dict, terms: list[str], lists: list[str]) -> Hit:
+    chunks = [chunk_rows[i.ref] for i in own if i.kind == "chunk"]
+    pages: list[int] = []
+    for row in chunks:
+        if row["page"] not in pages:
+            pages.append(row["page"])
+    # A body chunk makes the better snippet; a title match alone still names the paper.
+    if chunks:
+        source, page, section, text = "chunk", chunks[0]["page"], chunks[0]["section"], chunks[0]["text"]
+    else:
+        doc = docs[own[0].ref]
+        source, section, text = doc["kind"], None, doc["text"]
+        page = int(doc["page"]) if doc["page"] and str(doc["page"]).isdigit() else None
+    return Hit(
+        paper_id=paper["id"], citekey=paper["citekey"], title=paper["title"], year=paper["year"], page=page,
+        section=section, score=round(score, 6), snippet=snippet(text, terms), pages=pages[:3], matched=lists, source=source,
+    )
+
+
+def _chunk_rows(store: Store, ids: set[int]) -> dict[int, Any]:
+    if not ids:
+        return {}
+    rows = store.all("SELECT id, paper_id, page, section, text FROM chunks WHERE id IN (SELECT value FROM json_each(?))", (_json(ids),))
+    return {r["id"]: r for r in rows}
+
+
+def _doc_rows(store: Store, ids: set[int]) -> dict[int, Any]:
+    if not ids:
+        return {}
+    rows = store.all("SELECT id, kind, page, text FROM search_docs WHERE id IN (SELECT value FROM json_each(?))", (_json(ids),))
+    return {r["id"]: r for r in rows}
+
+
+def _json(values: Any) -> str:
+    import json
+
+    return json.dumps(sorted(int(v) for v in values))
