@@ -89,15 +89,19 @@ def optimize(store: Store) -> None:
     """Merge the FTS5 b-trees into one: many small writes leave segments each query must visit."""
     with store.tx():
         store.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('optimize')")
+        store.execute("INSERT INTO chunks_words(chunks_words) VALUES ('optimize')")
         store.execute("INSERT INTO search_docs_fts(search_docs_fts) VALUES ('optimize')")
 
 
 # -- reading ---------------------------------------------------------------------------------
-def match_chunks(store: Store, expression: str, limit: int, paper_ids: Sequence[int] | None = None) -> list[LexicalMatch]:
-    """Chunks matching an FTS5 expression (built by kb.search.query), best first."""
+def match_chunks(store: Store, expression: str, limit: int, paper_ids: Sequence[int] | None = None, *,
+                 words: bool = False) -> list[LexicalMatch]:
+    """Chunks matching an FTS5 expression (built by kb.search.query), best first. `words` uses
+    the stemmed word index (fast, English); otherwise trigrams (Chinese, parts of words)."""
+    table = "chunks_words" if words else "chunks_fts"
     sql = (
-        "SELECT c.id, c.paper_id, bm25(chunks_fts) AS score FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
-        "WHERE chunks_fts MATCH ?"
+        f"SELECT c.id, c.paper_id, bm25({table}) AS score FROM {table} JOIN chunks c ON c.id = {table}.rowid "
+        f"WHERE {table} MATCH ?"
     )
     params: list = [expression]
     if paper_ids is not None:

@@ -164,29 +164,39 @@ class _Run:
 
     # -- one attachment --------------------------------------------------------------------
     def _process(self, todo: list[tuple[_Target, Any]]) -> None:
-        """Extract, chunk, embed and write each attachment in turn.
+        """Extract, chunk, embed and write each attachment in turn, reading and extracting the
+        next PDF in a thread while this one is embedded. The thread only waits on a child that
+        kb.pdf.extract forks from its forkserver, so no lock of torch or SQLite is inherited."""
+        from concurrent.futures import ThreadPoolExecutor
 
-        Extraction is not overlapped with embedding on purpose: kb.pdf.extract forks a child,
-        and a fork taken while another thread is inside torch or SQLite can inherit a held
-        lock and hang until the time limit (seen as spurious timeouts).
-        """
-        for i, (target, state) in enumerate(todo):
-            self.progress(i, len(todo), target.citekey)
-            digest = _sha256(target.path)
-            if not self._same_bytes(target, state, digest):
-                self._index_one(target, state, digest, self._extract(target))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-extract") as pool:
+            ahead = pool.submit(self._read, *todo[0]) if todo else None
+            for i, (target, state) in enumerate(todo):
+                self.progress(i, len(todo), target.citekey)
+                digest, doc = ahead.result()
+                ahead = pool.submit(self._read, *todo[i + 1]) if i + 1 < len(todo) else None
+                if doc is None:
+                    self._remember_unchanged(target, state)
+                else:
+                    self._index_one(target, state, digest, doc)
+
+    def _read(self, target: _Target, state: Any) -> tuple[str, Any]:
+        """(sha256, Document or the exception that stopped it), or (sha256, None) when the bytes
+        are the ones already indexed. Runs in the look-ahead thread: it never writes."""
+        digest = _sha256(target.path)
+        return digest, None if self._same_bytes(target, state, digest) else self._extract(target)
 
     def _same_bytes(self, target: _Target, state: Any, digest: str) -> bool:
-        """Touched but not changed: remember the new mtime so the next run needs no hash."""
         if state is None or state["content_hash"] != digest or state["path"] != target.path:
             return False
-        if not (state["status"] == "failed" or (state["status"] == "indexed" and state["model"] == self.model)):
-            return False
+        return state["status"] == "failed" or (state["status"] == "indexed" and state["model"] == self.model)
+
+    def _remember_unchanged(self, target: _Target, state: Any) -> None:
+        """Touched but not changed: remember the new mtime so the next run needs no hash."""
         with self.store.tx():
             self.store.execute("UPDATE index_state SET size = ?, mtime_ns = ? WHERE attachment_id = ?",
                                (target.size, target.mtime_ns, target.attachment_id))
         self._count_unchanged(target, state)
-        return True
 
     def _extract(self, target: _Target) -> Any:
         """The Document, or the exception that stopped its extraction (reported per paper)."""

@@ -43,6 +43,16 @@ CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
     INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
 
+-- Word tokens (stemmed) for queries without Chinese: an OR of a few words is a handful of
+-- posting lists here, where the trigram index must intersect every trigram of every word.
+CREATE VIRTUAL TABLE chunks_words USING fts5(text, content='chunks', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2');
+CREATE TRIGGER chunks_words_insert AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_words(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER chunks_words_delete AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_words(chunks_words, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+
 -- Paper-level text: kind is title | abstract | note | annotation; key tells rows of one kind
 -- apart (the annotation's rowid; '' for the others).
 CREATE TABLE search_docs (

@@ -32,7 +32,7 @@ def extract(path: str | Path, timeout_s: float = 60, *, max_bytes: int = MAX_BYT
     """Extract a PDF in a child process that is killed after timeout_s seconds."""
     path = Path(path)
     _precheck(path, max_bytes)
-    ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    ctx = _context()
     receiver, sender = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_child, args=(sender, str(path), max_pages), daemon=True)
     child.start()
@@ -54,6 +54,23 @@ def extract(path: str | Path, timeout_s: float = 60, *, max_bytes: int = MAX_BYT
     if isinstance(payload, PdfError):
         raise payload
     raise PdfError("corrupt", f"{path.name}: {payload}")
+
+
+_CONTEXT = None
+
+
+def _context():
+    """A forkserver where there is one: children fork from a small single-threaded server that
+    has PyMuPDF loaded, never from the caller, whose torch, Chroma or SQLite threads may hold
+    locks at fork time (a child forked then can hang until its time limit)."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        if sys.platform.startswith("linux"):
+            _CONTEXT = multiprocessing.get_context("forkserver")
+            _CONTEXT.set_forkserver_preload(["kb.pdf.extract", "pymupdf"])
+        else:
+            _CONTEXT = multiprocessing.get_context("spawn")
+    return _CONTEXT
 
 
 def _child(sender, path: str, max_pages: int) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from kb.errors import BadInput
 from kb.index import lexical
+from kb.search import glossary
 from kb.search.filters import Filters, allowed_papers
 from kb.search.query import Query, highlight_terms, parse
 from kb.search.snippet import snippet
@@ -93,7 +94,8 @@ def _lexical_rankings(store: Store, parsed: Query, allowed: Sequence[int] | None
     expression = parsed.fts
     if expression is None:
         return {"lexical": [], "docs": []}
-    chunks = lexical.match_chunks(store, expression, CANDIDATES, allowed)
+    english = not any(glossary.has_chinese(term) for term in parsed.terms)
+    chunks = lexical.match_chunks(store, expression, CANDIDATES, allowed, words=english)
     docs = _selective(store, parsed, lexical.match_docs(store, expression, CANDIDATES // 2, allowed))
     return {
         "lexical": [_Item("chunk", m.ref, m.paper_id) for m in chunks],
