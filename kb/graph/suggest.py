@@ -25,30 +25,27 @@ def suggest_next(store: Store, limit: int = 5, graph: nx.DiGraph | None = None) 
             continue
         read_cited = [u for u in graph.predecessors(node) if "cites" in graph.edges[u, node]["kinds"] and graph.nodes[u]["status"] in _DONE]
         in_plan = positions.get(node)
-        reason = _reason(graph, prereqs, read_cited, in_plan, plan_names)
+        reason = _reason(graph, prereqs, read_cited)
         # Plan papers first, in plan order; then papers that build most on what was read.
         rank = (0, in_plan[0], in_plan[1], 0) if in_plan else (1, 0, 0, -(len(prereqs) + len(read_cited)))
-        candidates.append((rank, data["year"] or 9999, node, reason))
+        plan = plan_names.get(in_plan[0]) if in_plan else None
+        candidates.append((rank, data["year"] or 9999, node, reason, plan))
     candidates.sort()
     out = []
-    for _, _, node, reason in candidates[:max(0, limit)]:
+    for _, _, node, reason, plan in candidates[:max(0, limit)]:
         data = graph.nodes[node]
-        out.append({"id": node, "citekey": data["citekey"], "title": data["title"], "year": data["year"] or None, "reason": reason})
+        out.append({"id": node, "citekey": data["citekey"], "title": data["title"], "year": data["year"] or None,
+                    "reason": reason, "plan": plan})
     return out
 
 
-def _reason(graph, prereqs, read_cited, in_plan, plan_names) -> str:
-    parts = []
+def _reason(graph, prereqs, read_cited) -> str:
+    """Why now, in a few words: what was read that this paper needs or builds on."""
     if prereqs:
-        parts.append("prerequisites read: " + ", ".join(_short(graph, u) for u in prereqs))
-    elif read_cited:
-        parts.append("builds on what you read: " + ", ".join(_short(graph, u) for u in read_cited[:3]))
-    else:
-        parts.append("no prerequisites")
-    if in_plan:
-        name = str(plan_names.get(in_plan[0], in_plan[0]))
-        parts.append(f"in plan {name if len(name) <= 18 else name[:17] + '…'}")
-    return "; ".join(parts)
+        return "after " + ", ".join(_short(graph, u) for u in prereqs)
+    if read_cited:
+        return "builds on " + ", ".join(_short(graph, u) for u in read_cited[:3])
+    return "no prerequisites"
 
 
 def _short(graph, node) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kb import fulltext, papers
+from kb import catalog, fulltext, papers
 from kb.errors import BadInput
 from kb.pdf.errors import PdfError
 from kb.pdf.extract import extract
@@ -60,10 +60,13 @@ def add_pdf(store: Store, path: Path, timeout_s: float = 60) -> AddResult:
     meta = doc.metadata
     title = meta.title or path.stem.replace("_", " ")
     warnings = [] if meta.title else ["no title found in the PDF; the file name was used"]
-    paper, created = papers.upsert(
-        store, title=title, source="pdf", authors=meta.authors, year=meta.year, arxiv_id=meta.arxiv_id, doi=meta.doi,
-        abstract=meta.abstract,
-    )
+    fields = {"title": title, "authors": meta.authors, "year": meta.year, "arxiv_id": meta.arxiv_id, "doi": meta.doi}
+    # A paper the catalog knows by its identifier gets the canonical title ("QLoRA", not the
+    # PDF's "QLORA"), authors and venue; the year stays the PDF's own (the arXiv version's).
+    known = catalog.lookup(arxiv_id=meta.arxiv_id, doi=meta.doi) if (meta.arxiv_id or meta.doi) else None
+    if known is not None:
+        fields.update({k: v for k, v in known.paper_fields().items() if not (k == "year" and meta.year)})
+    paper, created = papers.upsert(store, source="pdf", abstract=meta.abstract, **fields)
     attachment_id = papers.add_attachment(store, paper.id, str(path))
     fulltext.save_document(store, paper.id, attachment_id, doc)
     return AddResult(str(path), True, paper.id, paper.title, paper.arxiv_id, created, warnings=warnings)

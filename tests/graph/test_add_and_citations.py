@@ -35,7 +35,11 @@ def test_add_reports_ten_new_papers(library):
 def test_papers_come_from_the_pdfs(lib_store, papers_dir):
     lora = resolve(lib_store, "2106.09685")
     assert lora.title == "LoRA: Low-Rank Adaptation of Large Language Models"
-    assert lora.source == "pdf" and lora.year == 2021 and lora.authors[0] == "Edward Hu"
+    # The year is the PDF's (arXiv v1, 2021); authors and casing come from the catalog, which
+    # also fills what a PDF's first page does not give (BERT's authors sit in a grid).
+    assert lora.source == "pdf" and lora.year == 2021 and lora.authors[0] == "Edward J. Hu"
+    assert resolve(lib_store, "2305.14314").title.startswith("QLoRA: ")
+    assert resolve(lib_store, "1810.04805").authors[:2] == ["Jacob Devlin", "Ming-Wei Chang"]
     rows = lib_store.all("SELECT path FROM attachments WHERE paper_id = ?", (lora.id,))
     assert [r["path"] for r in rows] == [str((papers_dir / "2106.09685.pdf").resolve())]  # not copied
 

@@ -30,7 +30,7 @@ def test_graph_paper_prints_a_tree(lib_cli):
     code, out, _ = lib_cli("graph", "2305.14314", "--depth", "2")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].startswith("QLORA: Efficient Finetuning of Quantized LLMs (2023)")
+    assert lines[0].startswith("QLoRA: Efficient Finetuning of Quantized LLMs (2023)")
     assert any(l.startswith("├── LoRA") or l.startswith("└── LoRA") for l in lines)
     assert any("Attention Is All You Need" in l and l.startswith(("│   ", "    ")) for l in lines)  # depth 2
     assert "built upon by: nothing in the library" in out
@@ -96,11 +96,11 @@ def test_next_follows_prerequisites(store, papers_dir):
     set_status(store, resolve(store, "2106.09685").id, "read")
     set_status(store, resolve(store, "2208.07339").id, "read")
     [only] = suggest_next(store)
-    assert only["title"].startswith("QLORA") and "prerequisites read" in only["reason"] and "LoRA" in only["reason"]
+    assert only["title"].startswith("QLoRA") and only["reason"].startswith("after ") and "LoRA" in only["reason"] and "LLM.int8()" in only["reason"]
 
 
 def test_next_cli_json(lib_cli):
     code, out, _ = lib_cli("next", "--limit", "3", "--json")
     items = json.loads(out)
     assert code == 0 and len(items) <= 3
-    assert all(set(i) == {"id", "citekey", "title", "year", "reason"} for i in items)
+    assert all(set(i) == {"id", "citekey", "title", "year", "reason", "plan"} for i in items)
