@@ -16,11 +16,16 @@ from kb.cli.output import emit_json
 def demo(ctx: Ctx, if_empty: bool, force: bool, as_json: bool) -> None:
     """Build the demo library: a dozen generated papers, a bilingual plan and a few notes."""
     existing = ctx.store.scalar("SELECT COUNT(*) FROM papers")
-    if if_empty and existing:
+    zotero = ctx.config.get("zotero", {}).get("source")
+    if if_empty and (existing or zotero):
+        # Your own library (or a Zotero one about to sync into it) is never mixed with the demo.
+        reason = "library not empty" if existing else "Zotero is configured"
         if as_json:
-            emit_json({"skipped": True, "reason": "library not empty", "papers": existing})
-        else:
+            emit_json({"skipped": True, "reason": reason, "papers": existing})
+        elif existing:
             click.echo(f"The library already has {existing} papers; nothing to do (drop --if-empty to add the demo).")
+        else:
+            click.echo("Zotero is configured: run `kb sync` to fill the library (drop --if-empty to add the demo anyway).")
         return
     from kb.demo import build
 

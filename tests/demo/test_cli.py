@@ -35,3 +35,10 @@ def test_if_empty_leaves_a_users_library_alone(cli, store):
     code, out, _ = cli("demo", "--if-empty")
     assert code == 0 and "already has 1 papers" in out
     assert store.scalar("SELECT COUNT(*) FROM papers") == 1
+
+
+def test_if_empty_does_not_build_the_demo_when_zotero_is_configured(cli, store):
+    assert cli("config", "zotero.source", "sqlite")[0] == 0
+    code, out, _ = cli("demo", "--if-empty", "--json")
+    assert code == 0 and json.loads(out) == {"skipped": True, "reason": "Zotero is configured", "papers": 0}
+    assert store.scalar("SELECT COUNT(*) FROM papers") == 0
