@@ -118,3 +118,20 @@ def test_reasons_survive_the_child_process(tmp_path):
 
     back = pickle.loads(pickle.dumps(err))
     assert (back.reason, back.message, back.hint) == (err.reason, err.message, err.hint)
+
+
+def test_extraction_children_work_under_the_kb_script(home, papers_dir):
+    """Extraction children come from a forkserver, which imports the parent's main module by
+    path: the installed `kb` script must stay import-safe, or every PDF reads as corrupt."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "kb"
+    proc = subprocess.run([str(script), "add", str(papers_dir / "1503.02531.pdf"), "--json"], capture_output=True,
+                          text=True, timeout=120, env=dict(os.environ, KB_HOME=str(home)))
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["added"] == 1 and report["failed"] == 0
