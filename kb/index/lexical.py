@@ -94,6 +94,31 @@ def optimize(store: Store) -> None:
 
 
 # -- reading ---------------------------------------------------------------------------------
+COMMON_SHARE = 0.05  # a word in more chunks than this adds little to bm25 but costs a long posting list
+
+
+def selective_terms(store: Store, terms: Sequence[str], *, keep_at_least: int = 2) -> list[str]:
+    """The query's terms less the single words that are common in this library ("model",
+    "language", "large"...): an OR over them makes FTS5 score most of the index. Counting
+    stops at the cut-off, so a common word costs a bounded scan. Phrases are always kept."""
+    total = store.scalar("SELECT max(id) FROM chunks") or 0
+    cap = int(total * COMMON_SHARE)
+    if cap < 1:
+        return list(terms)
+    counts = {}
+    for term in terms:
+        if " " in term:
+            continue
+        counts[term] = store.scalar(
+            "SELECT count(*) FROM (SELECT 1 FROM chunks_words WHERE chunks_words MATCH ? LIMIT ?)",
+            ('"' + term.replace('"', '""') + '"', cap),
+        )
+    kept = [t for t in terms if counts.get(t, 0) < cap]
+    if len(kept) < min(keep_at_least, len(terms)):
+        rarest = sorted(terms, key=lambda t: counts.get(t, 0))[:keep_at_least]
+        kept = [t for t in terms if t in rarest]
+    return kept
+
 def match_chunks(store: Store, expression: str, limit: int, paper_ids: Sequence[int] | None = None, *,
                  words: bool = False) -> list[LexicalMatch]:
     """Chunks matching an FTS5 expression (built by kb.search.query), best first. `words` uses

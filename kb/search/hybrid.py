@@ -23,7 +23,7 @@ from kb.errors import BadInput
 from kb.index import lexical
 from kb.search import glossary
 from kb.search.filters import Filters, allowed_papers
-from kb.search.query import Query, highlight_terms, parse
+from kb.search.query import Query, fts_expression, highlight_terms, parse
 from kb.search.snippet import snippet
 from kb.store import Store
 
@@ -95,7 +95,11 @@ def _lexical_rankings(store: Store, parsed: Query, allowed: Sequence[int] | None
     if expression is None:
         return {"lexical": [], "docs": []}
     english = not any(glossary.has_chinese(term) for term in parsed.terms)
-    chunks = lexical.match_chunks(store, expression, CANDIDATES, allowed, words=english)
+    if english:
+        chunk_expression = fts_expression(lexical.selective_terms(store, parsed.terms)) or expression
+        chunks = lexical.match_chunks(store, chunk_expression, CANDIDATES, allowed, words=True)
+    else:
+        chunks = lexical.match_chunks(store, expression, CANDIDATES, allowed)
     docs = _selective(store, parsed, lexical.match_docs(store, expression, CANDIDATES // 2, allowed))
     return {
         "lexical": [_Item("chunk", m.ref, m.paper_id) for m in chunks],
