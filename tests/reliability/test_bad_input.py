@@ -23,7 +23,10 @@ def snapshot(home: Path) -> dict:
     if db.exists():
         conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         try:
-            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%fts%' AND name NOT LIKE 'sqlite_%'")]
+            # Full-text indexes and their shadow tables hold index structure, not the user's data.
+            virtual = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'")]
+            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+                      if not any(r[0] == v or r[0].startswith(v + "_") for v in virtual)]
             for table in tables:
                 n = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
                 if n:
