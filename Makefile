@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/kb demo --if-empty
+	$(BIN)/kb demo --if-empty --index
 	$(BIN)/kb
 
 test: $(STAMP)

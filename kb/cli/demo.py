@@ -11,9 +11,10 @@ from kb.cli.output import emit_json
 @click.command()
 @click.option("--if-empty", is_flag=True, help="Do nothing when the library already has papers.")
 @click.option("--force", is_flag=True, help="Regenerate the demo PDFs (notes you edited are never touched).")
+@click.option("--index", "then_index", is_flag=True, help="Then index the demo PDFs, so search works at once.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
-def demo(ctx: Ctx, if_empty: bool, force: bool, as_json: bool) -> None:
+def demo(ctx: Ctx, if_empty: bool, force: bool, then_index: bool, as_json: bool) -> None:
     """Build the demo library: a dozen generated papers, a bilingual plan and a few notes."""
     existing = ctx.store.scalar("SELECT COUNT(*) FROM papers")
     zotero = ctx.config.get("zotero", {}).get("source")
@@ -30,8 +31,9 @@ def demo(ctx: Ctx, if_empty: bool, force: bool, as_json: bool) -> None:
     from kb.demo import build
 
     result = build(ctx.store, ctx.home, force=force, config=ctx.config)
+    indexed = _index(ctx, quiet=as_json) if then_index else None
     if as_json:
-        emit_json({"skipped": False, **result.to_dict()})
+        emit_json({"skipped": False, **result.to_dict(), **({"index": indexed.to_dict()} if indexed else {})})
         return
     if not result.changed:
         click.echo(f"The demo library is already complete ({len(result.papers)} papers, plan {result.plan!r}).")
@@ -44,4 +46,20 @@ def demo(ctx: Ctx, if_empty: bool, force: bool, as_json: bool) -> None:
         click.echo(f"  PDFs:  {result.pdfs[0].parent}")
     if result.notes_written:
         click.echo(f"  notes: {result.notes_written[0].parent}")
-    click.echo("Next: `kb plan show demo`, `kb papers`, `kb index` then `kb search \"low-rank adaptation\"`, or just `kb`.")
+    if indexed:
+        click.echo(f"  index: {indexed.indexed} PDFs, {indexed.chunks} chunks in {indexed.seconds:.0f} s")
+        click.echo("Next: `kb search \"low-rank adaptation\"`, `kb plan show demo`, `kb papers`, or just `kb`.")
+    else:
+        click.echo("Next: `kb plan show demo`, `kb papers`, `kb index` then `kb search \"low-rank adaptation\"`, or just `kb`.")
+
+
+def _index(ctx: Ctx, quiet: bool):
+    """The demo's PDFs into the full-text index (the first run loads the embedding model)."""
+    from kb.cli.index import ProgressBar
+    from kb.cli.output import progress_enabled
+    from kb.index.pipeline import run_index
+
+    if not quiet:
+        click.echo("Indexing the demo papers (the first run loads the embedding model)…", err=True)
+    bar = ProgressBar() if progress_enabled() and not quiet else None
+    return run_index(ctx.store, ctx.home, ctx.config, progress=bar)

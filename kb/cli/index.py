@@ -24,7 +24,7 @@ def index(ctx: Ctx, paper_refs: tuple[str, ...], rebuild: bool, as_json: bool) -
     from kb.index.pipeline import run_index
 
     ids = [papers_mod.resolve(ctx.store, ref).id for ref in paper_refs] or None
-    bar = _ProgressBar() if progress_enabled() else None
+    bar = ProgressBar() if progress_enabled() else None
     try:
         report = run_index(ctx.store, ctx.home, ctx.config, progress=bar, papers=ids, rebuild=rebuild)
     finally:
@@ -41,7 +41,7 @@ def index(ctx: Ctx, paper_refs: tuple[str, ...], rebuild: bool, as_json: bool) -
         click.echo(f"  failed {failure.citekey}: {failure.reason}: {failure.message}")
 
 
-class _ProgressBar:
+class ProgressBar:
     """A progress bar with ETA on stderr, created once the number of PDFs to read is known."""
 
     def __init__(self) -> None:
@@ -92,7 +92,9 @@ def search(ctx: Ctx, words: tuple[str, ...], mode: str, limit: int, plan: str | 
         emit_json([h.to_dict() for h in hits])
         return
     if not hits:
-        if not ctx.store.scalar("SELECT 1 FROM chunks LIMIT 1"):
+        from kb.index.pipeline import has_full_text
+
+        if not has_full_text(ctx.store):
             click.echo("Nothing found: the full text is not indexed yet (run `kb index`).", err=True)
         else:
             click.echo("Nothing found.", err=True)

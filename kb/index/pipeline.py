@@ -345,6 +345,11 @@ class _Run:
             self._marked = True
 
 
+def has_full_text(store: Store) -> bool:
+    """Whether any PDF text is indexed yet (searches before the first `kb index` find nothing)."""
+    return bool(store.scalar("SELECT 1 FROM chunks LIMIT 1"))
+
+
 def vectors_marker(home: Path) -> Path:
     """Present while the local vector folder holds what index_state describes."""
     return paths.index_dir(home) / "chroma" / "kb-vectors.marker"

@@ -11,6 +11,7 @@ import hashlib
 import multiprocessing
 import sys
 import time
+from contextlib import contextmanager
 from itertools import groupby
 from pathlib import Path
 
@@ -35,7 +36,8 @@ def extract(path: str | Path, timeout_s: float = 60, *, max_bytes: int = MAX_BYT
     ctx = _context()
     receiver, sender = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_child, args=(sender, str(path), max_pages), daemon=True)
-    child.start()
+    with _stderr_with_a_descriptor():
+        child.start()
     sender.close()
     try:
         if not receiver.poll(timeout_s):
@@ -71,6 +73,25 @@ def _context():
         else:
             _CONTEXT = multiprocessing.get_context("spawn")
     return _CONTEXT
+
+
+@contextmanager
+def _stderr_with_a_descriptor():
+    """multiprocessing hands sys.stderr's descriptor to the helper processes it starts; under
+    the TUI (Textual captures output) that is -1 and starting one fails, so lend it the real
+    stderr for the moment it starts."""
+    try:
+        usable = sys.stderr is not None and sys.stderr.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        usable = False
+    if usable or sys.__stderr__ is None:
+        yield
+        return
+    captured, sys.stderr = sys.stderr, sys.__stderr__
+    try:
+        yield
+    finally:
+        sys.stderr = captured
 
 
 def _child(sender, path: str, max_pages: int) -> None:

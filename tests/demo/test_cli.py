@@ -42,3 +42,13 @@ def test_if_empty_does_not_build_the_demo_when_zotero_is_configured(cli, store):
     code, out, _ = cli("demo", "--if-empty", "--json")
     assert code == 0 and json.loads(out) == {"skipped": True, "reason": "Zotero is configured", "papers": 0}
     assert store.scalar("SELECT COUNT(*) FROM papers") == 0
+
+
+def test_demo_with_index_is_searchable_at_once(cli, store):
+    code, out, err = cli("demo", "--if-empty", "--index", "--json")
+    assert code == 0, err
+    report = json.loads(out)["index"]
+    assert report["indexed"] == 12 and report["failed"] == [] and report["chunks"] >= 24
+    code, out, err = cli("search", "low-rank adaptation", "--mode", "lexical", "--json")
+    assert code == 0, err
+    assert json.loads(out)[0]["citekey"] == "hu2022lora"

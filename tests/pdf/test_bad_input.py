@@ -135,3 +135,23 @@ def test_extraction_children_work_under_the_kb_script(home, papers_dir):
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["added"] == 1 and report["failed"] == 0
+
+
+def test_extraction_starts_when_stderr_has_no_descriptor(papers_dir):
+    """Inside the TUI, Textual captures stderr (fileno -1); the first extraction starts
+    multiprocessing's helper processes, which need a real descriptor."""
+    import subprocess
+    import sys
+
+    code = (
+        "import io, sys\n"
+        "class Captured(io.StringIO):\n"
+        "    def fileno(self):\n"
+        "        return -1\n"
+        "sys.stderr = Captured()\n"
+        "from kb.pdf.extract import extract\n"
+        f"print(extract({str(papers_dir / '1503.02531.pdf')!r}).metadata.title)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "Distilling the Knowledge in a Neural Network"

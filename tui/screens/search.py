@@ -43,6 +43,8 @@ class SearchScreen(KbScreen):
         Binding("escape", "focus_results", "Results", show=False, id="search.leave"),
     ]
 
+    indexed = True  # set by each search: whether any full text is indexed
+
     def __init__(self) -> None:
         super().__init__()
         self.mode = 0
@@ -96,8 +98,11 @@ class SearchScreen(KbScreen):
             # Imported here, never at start-up: dense search pulls in the embedding stack.
             from kb.search import hybrid
 
+            from kb.index.pipeline import has_full_text
+
             with self.store() as store:
                 hits = hybrid.search(store, self.home, self.config(), query, mode=mode, limit=30)
+                self.indexed = has_full_text(store)
             self.post_message(Loaded("hits", (query, [h.to_dict() for h in hits])))
         except Exception as exc:  # noqa: BLE001
             self.post_message(Loaded("hits-error", (query, exc)))
@@ -118,6 +123,9 @@ class SearchScreen(KbScreen):
             hits.add_option(Option(hit_label(hit, query), id=str(i)))
         if self.hits:
             hits.highlighted = 0
+        if not self.hits and not self.indexed:
+            self._status(f"0 results for “{query}”: the PDFs are not indexed yet (run `kb index` in a shell)")
+            return
         self._status(f"{len(self.hits)} results for “{query}” · ↓ then enter opens at the page")
 
     @on(OptionList.OptionSelected, "#hits")
