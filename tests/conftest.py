@@ -74,10 +74,6 @@ def cli(home: Path):
     from kb.cli.main import main
 
     def _run(*args: str, input: str | None = None):
-        import io
-        import contextlib
-
-        out, err = io.StringIO(), io.StringIO()
         runner = CliRunner()
         with runner.isolation(input=input) as (o, e, *_):
             code = main(list(args))

@@ -10,11 +10,6 @@ from kb.plans.decode import MAX_BYTES, decode_bytes
 GOOD = "# 计划\n\n## 第1个月\n\n### 周1-2\n\n- **论文阅读**：\n  - “Attention Is All You Need”\n"
 
 
-def _db_bytes(home):
-    db = home / "kb.sqlite"
-    return db.read_bytes() if db.exists() else b""
-
-
 def _state(cli):
     code, out, _ = cli("plan", "list", "--json")
     assert code == 0
@@ -35,7 +30,7 @@ def test_bad_files_are_refused_cleanly(tmp_path, home, cli, name, data, message)
     ok = tmp_path / "ok.md"
     ok.write_text(GOOD, encoding="utf-8")
     assert cli("plan", "import", str(ok))[0] == 0
-    before, db_before = _state(cli), _db_bytes(home)
+    before = _state(cli)
     bad = tmp_path / name
     bad.write_bytes(data)
     code, out, err = cli("plan", "import", str(bad))

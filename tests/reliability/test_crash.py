@@ -5,7 +5,6 @@ bench/bench_reliability.py for the long version)."""
 from __future__ import annotations
 
 import random
-import subprocess
 import sys
 import time
 from pathlib import Path

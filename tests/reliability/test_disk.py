@@ -4,16 +4,14 @@ index: one clear line, nothing half-written, and the next run (with space) works
 from __future__ import annotations
 
 import errno
-import os
 import shlex
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.reliability.helpers import REPO, assert_sound, db, env_for, kb, run_ok
+from tests.reliability.helpers import REPO, assert_sound, db, env_for
 from tests.reliability.test_bad_input import snapshot
 from tests.reliability.test_crash import _review_setup
 

@@ -4,9 +4,7 @@ reproduction parameters are parsed, never evaluated."""
 from __future__ import annotations
 
 import json
-import os
 import stat
-import subprocess
 import sys
 from pathlib import Path
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kb import papers
 from kb.store import Store
-from tests.tui.conftest import SIZE, Recorder, screen_text, settle
+from tests.tui.conftest import SIZE, screen_text, settle
 from tui.app import KbApp
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import string
 import threading
 import time
 from dataclasses import dataclass, field
