@@ -48,14 +48,16 @@ def review_stats(store: Store, now: datetime, tz: tzinfo | None = None, days: in
     }
 
 
-def reviews_between(store: Store, start: datetime, end: datetime) -> dict:
-    """Reviews in [start, end): how many, of how many cards and papers, and true retention
-    (the share of reviews of already-learned cards that were not 'again')."""
-    rows = store.all(
-        f"SELECT r.card_id, r.rating, r.state_before, c.paper_id, p.citekey FROM review_log r JOIN cards c ON c.id = r.card_id "
-        f"LEFT JOIN papers p ON p.id = c.paper_id WHERE r.{_LIVE} AND r.reviewed_at >= ? AND r.reviewed_at < ?",
-        (clock.to_iso(start), clock.to_iso(end)),
-    )
+def reviews_between(store: Store, start: datetime, end: datetime, paper_id: int | None = None) -> dict:
+    """Reviews in [start, end) (of one paper's cards, if given): how many, of how many cards and
+    papers, and true retention (the share of reviews of already-learned cards that were not 'again')."""
+    sql = (f"SELECT r.card_id, r.rating, r.state_before, c.paper_id, p.citekey FROM review_log r JOIN cards c ON c.id = r.card_id "
+           f"LEFT JOIN papers p ON p.id = c.paper_id WHERE r.{_LIVE} AND r.reviewed_at >= ? AND r.reviewed_at < ?")
+    params: list = [clock.to_iso(start), clock.to_iso(end)]
+    if paper_id is not None:
+        sql += " AND c.paper_id = ?"
+        params.append(paper_id)
+    rows = store.all(sql, params)
     mature = [r for r in rows if r["state_before"] == State.Review]
     failed = sum(1 for r in mature if r["rating"] == Rating.Again)
     by_paper = Counter(r["citekey"] for r in rows if r["citekey"])

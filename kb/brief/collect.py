@@ -49,12 +49,11 @@ def papers_in_period(store: Store, since: datetime, until: datetime, notes_dir: 
         (iso(since), iso(until)),
     ):
         touched[row["paper_id"]] = row["at"]
-    if _has_table(store, "runs"):
-        for row in store.all(
-            "SELECT paper_id, min(started_at) AS at FROM runs WHERE paper_id IS NOT NULL AND started_at >= ? AND started_at <= ? GROUP BY paper_id",
-            (iso(since), iso(until)),
-        ):
-            touched.setdefault(row["paper_id"], row["at"])
+    for row in store.all(
+        "SELECT paper_id, min(started_at) AS at FROM runs WHERE paper_id IS NOT NULL AND started_at >= ? AND started_at <= ? GROUP BY paper_id",
+        (iso(since), iso(until)),
+    ):
+        touched.setdefault(row["paper_id"], row["at"])
     if notes_dir and notes_dir.exists():
         by_key = {r["citekey"]: r["id"] for r in store.all("SELECT id, citekey FROM papers")}
         for note in notes_dir.glob("*.md"):
@@ -62,10 +61,6 @@ def papers_in_period(store: Store, since: datetime, until: datetime, notes_dir: 
             if since <= modified <= until and note.stem in by_key:
                 touched.setdefault(by_key[note.stem], iso(modified))
     return [pid for pid, _ in sorted(touched.items(), key=lambda kv: kv[1])]
-
-
-def _has_table(store: Store, name: str) -> bool:
-    return bool(store.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
 
 
 def note_sections(note: Path | None) -> dict[str, str]:
@@ -109,8 +104,6 @@ def _figure(pdf: str, doc, out_dir: Path, citekey: str) -> tuple[Path | None, st
 
 
 def highlights(store: Store, paper_id: int) -> list[dict]:
-    if not _has_table(store, "annotations"):
-        return []
     return [
         dict(r)
         for r in store.all(
@@ -122,8 +115,6 @@ def highlights(store: Store, paper_id: int) -> list[dict]:
 
 
 def runs(store: Store, paper_id: int) -> list[RunSummary]:
-    if not _has_table(store, "runs"):
-        return []
     from reproductions.records import list_runs
 
     out = []
@@ -140,16 +131,11 @@ def runs(store: Store, paper_id: int) -> list[RunSummary]:
 
 
 def card_stats(store: Store, paper_id: int, since: datetime, until: datetime) -> tuple[int, float | None]:
-    """Reviews of this paper's cards in the period and the share not forgotten (rating > Again)."""
-    if not _has_table(store, "review_log") or not _has_table(store, "cards"):
-        return 0, None
-    row = store.one(
-        "SELECT count(*) AS n, sum(CASE WHEN l.rating > 1 THEN 1 ELSE 0 END) AS ok FROM review_log l "
-        "JOIN cards c ON c.id = l.card_id WHERE c.paper_id = ? AND l.reviewed_at >= ? AND l.reviewed_at <= ?",
-        (paper_id, iso(since), iso(until)),
-    )
-    n = row["n"] or 0
-    return n, (row["ok"] / n if n else None)
+    """Reviews of this paper's cards in the period, and their true retention."""
+    from notes.stats import reviews_between
+
+    stats = reviews_between(store, since, until, paper_id=paper_id)
+    return stats["reviews"], stats["retention"]
 
 
 def paper_brief(store: Store, paper_id: int, *, since: datetime, until: datetime, notes_dir: Path | None,
@@ -203,20 +189,12 @@ def week_summary(store: Store, since: datetime, until: datetime, plan: str | Non
             (iso(since), iso(until)),
         )
     ]
-    if _has_table(store, "review_log"):
-        row = store.one(
-            "SELECT count(*) AS n, sum(CASE WHEN rating > 1 THEN 1 ELSE 0 END) AS ok FROM review_log "
-            "WHERE reviewed_at >= ? AND reviewed_at <= ?",
-            (iso(since), iso(until)),
-        )
-        summary.reviews = row["n"] or 0
-        summary.retention = row["ok"] / row["n"] if row["n"] else None
-    try:
-        from kb.graph import suggest_next
+    from kb.graph import suggest_next
+    from notes.stats import reviews_between
 
-        summary.suggested = suggest_next(store, limit=3)
-    except ImportError:
-        summary.suggested = []
+    reviews = reviews_between(store, since, until)
+    summary.reviews, summary.retention = reviews["reviews"], reviews["retention"]
+    summary.suggested = suggest_next(store, limit=3)
     return summary
 
 

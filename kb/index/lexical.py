@@ -65,11 +65,8 @@ def sync_papers(store: Store) -> None:
 
 def sync_annotations(store: Store) -> None:
     """Zotero annotations (highlighted text and the user's comment) into the lexical index."""
-    columns = {r["name"] for r in store.all("PRAGMA table_info(annotations)")}
-    if not {"paper_id", "text"} <= columns:
-        return  # the Zotero area has not created its table (yet)
-    comment = "coalesce(a.comment, '')" if "comment" in columns else "''"
-    page = "a.page_label" if "page_label" in columns else "NULL"
+    comment = "coalesce(a.comment, '')"
+    page = "a.page_label"
     body = f"trim(coalesce(a.text, '') || CASE WHEN {comment} != '' THEN char(10) || {comment} ELSE '' END)"
     with store.tx():
         store.execute(

@@ -231,10 +231,8 @@ class _Run:
         return chunk_document(doc, embedder.token_offsets, max_tokens=max_tokens, overlap=self.chunk_overlap)
 
     def _save_document(self, target: _Target, doc: Any) -> None:
-        try:
-            from kb.fulltext import save_document
-        except ImportError:
-            return  # sections and references are another area's; the index does not need them
+        from kb.fulltext import save_document
+
         save_document(self.store, target.paper_id, target.attachment_id, doc)
 
     def _write(self, target: _Target, state: Any, digest: str, chunks: list[Chunk], vectors: Any, doc: Any) -> None:
@@ -270,10 +268,8 @@ class _Run:
         self.report.failed.append(Failure(target.paper_id, target.citekey, target.attachment_id, target.path, reason, message))
 
     def _mark_fulltext_failed(self, target: _Target, digest: str, reason: str, message: str) -> None:
-        try:
-            from kb.fulltext import mark_failed
-        except ImportError:
-            return
+        from kb.fulltext import mark_failed
+
         mark_failed(self.store, target.paper_id, target.attachment_id, digest, reason, message)
 
     def _set_state(self, target: _Target, status: str, digest: str | None, chunk_count: int,

@@ -148,3 +148,21 @@ def test_explicit_papers_and_bad_arguments(store, home, library, tmp_path, cli):
     assert code != 0 and "cannot read the period" in err
     with pytest.raises(BadInput):
         parse_since("soon")
+
+
+def test_reviews_in_the_period_are_counted_per_paper_and_for_the_week(store, home, library, tmp_path):
+    from notes.review import rate, undo_last
+    from notes.sync import sync_notes
+
+    note = home / "notes" / f"{library['lora'].citekey}.md"
+    note.write_text(note.read_text(encoding="utf-8") + "\nWhat does LoRA freeze? :: the pretrained weights W0\n", encoding="utf-8")
+    sync_notes(store, home, {"notes": {"dir": ""}})
+    card = store.scalar("SELECT id FROM cards WHERE paper_id = ?", (library["lora"].id,))
+    rate(store, card, 3, NOW - timedelta(days=1))
+    rate(store, card, 4, NOW - timedelta(hours=2))
+    rate(store, card, 1, NOW - timedelta(hours=1))
+    undo_last(store, NOW - timedelta(minutes=30))  # an undone rating is not a review
+    written = _write(store, home, "md", tmp_path)
+    lora = next(p for p in written.brief.papers if p.paper_id == library["lora"].id)
+    assert lora.cards_reviewed == 2 and written.brief.week.reviews == 2
+    assert "Cards reviewed: 2" in written.path.read_text(encoding="utf-8")
