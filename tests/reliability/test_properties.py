@@ -7,7 +7,7 @@ import re
 from datetime import date
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from kb.errors import BadInput, KbError
 
@@ -119,6 +119,10 @@ def test_card_parser_line_endings_do_not_change_cards(text):
 def test_card_parser_keys_unique_per_content_and_separated_notes_add_up(a, b):
     from notes.cards import parse
 
+    # The separator is a hard boundary only when `a` leaves no fence or comment open, and `b`
+    # keeps no front matter (which counts only at the top of a file).
+    assume(not any(mark in a for mark in ("```", "~~~", "<!--")))
+    assume(not b.lstrip().startswith("---"))
     ca, cb = parse(a).cards, parse(b).cards
     both = parse(a + "\n\n```\n```\n\n" + b).cards  # a closed fence between: a hard boundary
     # every card of each half is found again in the concatenation (parsing is local)
