@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
-from kb.graph.build import build_graph, plan_positions
+from kb.graph.build import collect, plan_positions
 from kb.store import Store
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 _DONE = {"read", "reviewed"}
 
@@ -13,19 +16,27 @@ _DONE = {"read", "reviewed"}
 def suggest_next(store: Store, limit: int = 5, graph: nx.DiGraph | None = None) -> list[dict]:
     """Each suggestion: id, citekey, title, year, reason. Prerequisites are the paper's
     prereq edges; a paper it merely cites does not block it (papers cite dozens of works)."""
-    graph = graph if graph is not None else build_graph(store)
+    preds: dict[int, list[int]] = {}
+    if graph is not None:
+        nodes, edges = dict(graph.nodes(data=True)), {(u, v): d for u, v, d in graph.edges(data=True)}
+        preds = {v: list(graph.predecessors(v)) for v in graph}
+    else:
+        nodes, edges = collect(store)
+        for u, v in edges:  # insertion order: the order build_graph's predecessors() would give
+            preds.setdefault(v, []).append(u)
     positions = plan_positions(store)
     plan_names = {r["id"]: r["title"] or r["name"] for r in store.all("SELECT id, name, title FROM plans")}
     candidates = []
-    for node, data in graph.nodes(data=True):
+    for node, data in nodes.items():
         if data["status"] != "unread":
             continue
-        prereqs = [u for u in graph.predecessors(node) if "prereq" in graph.edges[u, node]["kinds"]]
-        if any(graph.nodes[u]["status"] not in _DONE for u in prereqs):
+        before = preds.get(node, [])
+        prereqs = [u for u in before if "prereq" in edges[u, node]["kinds"]]
+        if any(nodes[u]["status"] not in _DONE for u in prereqs):
             continue
-        read_cited = [u for u in graph.predecessors(node) if "cites" in graph.edges[u, node]["kinds"] and graph.nodes[u]["status"] in _DONE]
+        read_cited = [u for u in before if "cites" in edges[u, node]["kinds"] and nodes[u]["status"] in _DONE]
         in_plan = positions.get(node)
-        reason = _reason(graph, prereqs, read_cited)
+        reason = _reason(nodes, prereqs, read_cited)
         # Plan papers first, in plan order; then papers that build most on what was read.
         rank = (0, in_plan[0], in_plan[1], 0) if in_plan else (1, 0, 0, -(len(prereqs) + len(read_cited)))
         plan = plan_names.get(in_plan[0]) if in_plan else None
@@ -33,21 +44,21 @@ def suggest_next(store: Store, limit: int = 5, graph: nx.DiGraph | None = None) 
     candidates.sort()
     out = []
     for _, _, node, reason, plan in candidates[:max(0, limit)]:
-        data = graph.nodes[node]
+        data = nodes[node]
         out.append({"id": node, "citekey": data["citekey"], "title": data["title"], "year": data["year"] or None,
                     "reason": reason, "plan": plan})
     return out
 
 
-def _reason(graph, prereqs, read_cited) -> str:
+def _reason(nodes, prereqs, read_cited) -> str:
     """Why now, in a few words: what was read that this paper needs or builds on."""
     if prereqs:
-        return "after " + ", ".join(_short(graph, u) for u in prereqs)
+        return "after " + ", ".join(_short(nodes, u) for u in prereqs)
     if read_cited:
-        return "builds on " + ", ".join(_short(graph, u) for u in read_cited[:3])
+        return "builds on " + ", ".join(_short(nodes, u) for u in read_cited[:3])
     return "no prerequisites"
 
 
-def _short(graph, node) -> str:
-    title = graph.nodes[node]["title"]
+def _short(nodes, node) -> str:
+    title = nodes[node]["title"]
     return title.split(":")[0] if ":" in title[:30] else title[:40]

@@ -97,6 +97,28 @@ def test_next_follows_prerequisites(store, papers_dir):
     set_status(store, resolve(store, "2208.07339").id, "read")
     [only] = suggest_next(store)
     assert only["title"].startswith("QLoRA") and only["reason"].startswith("after ") and "LoRA" in only["reason"] and "LLM.int8()" in only["reason"]
+    # The networkx graph and the plain-dict path (which Today uses) agree.
+    assert suggest_next(store, graph=build_graph(store)) == [only]
+
+
+def test_suggestions_agree_with_the_networkx_graph(lib_store):
+    plain, via_nx = suggest_next(lib_store, limit=20), suggest_next(lib_store, limit=20, graph=build_graph(lib_store))
+    assert plain == via_nx and len(plain) >= 2
+
+
+def test_today_does_not_import_networkx(library):
+    home = library[0]
+    """The Today screen's data (read next included) must not pay networkx's import at start-up."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from pathlib import Path; from kb.store import Store; from kb.today import today; "
+            f"s = Store.open(Path({str(home)!r})); d = today(s, Path({str(home)!r}), {{}}); "
+            "print(len(d['read_next']), 'networkx' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-1000:]
+    count, imported = out.stdout.split()
+    assert int(count) > 0 and imported == "False"
 
 
 def test_next_cli_json(lib_cli):
