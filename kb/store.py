@@ -159,6 +159,12 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise _friendly(exc) from exc
 
+    def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
+        try:
+            return self.conn.executemany(sql, rows)
+        except sqlite3.OperationalError as exc:
+            raise _friendly(exc) from exc
+
     def all(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
         return self.execute(sql, params).fetchall()
 

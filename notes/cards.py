@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 
 CLOZE_RE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.S)
 CLOZE_OPEN_RE = re.compile(r"\{\{c\d+::")
@@ -28,6 +27,28 @@ FENCE_RE = re.compile(r"^\s{0,3}(```|~~~)")
 HEADING_RE = re.compile(r"^\s{0,3}#{1,6}(\s|$)")
 INLINE_CODE_RE = re.compile(r"`[^`\n]*`")
 MASK = "[...]"
+# Cheap prefilters, each a necessary condition for its regex above (both `\s` and str.strip()
+# use str.isspace), so a line that fails one is skipped without running the regex.
+_FENCE_STARTS = ("```", "~~~")
+
+
+class _cached_key:
+    """functools.cached_property without its per-instance lock (Python < 3.12 takes one on
+    every first access): the value is computed once and kept in the instance's __dict__."""
+
+    def __init__(self, func):
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
 
 
 @dataclass(frozen=True)
@@ -39,10 +60,18 @@ class ParsedCard:
     source: str  # the card as written, cloze markup kept
     cloze_index: int | None = None
 
-    @cached_property
+    def __init__(self, kind: str, front: str, back: str, line: int, source: str, cloze_index: int | None = None):
+        # The dataclass's own __init__ for a frozen class sets each field through
+        # object.__setattr__: twice the cost, and a sync builds one of these per card.
+        fields = self.__dict__
+        fields["kind"], fields["front"], fields["back"], fields["line"], fields["source"] = kind, front, back, line, source
+        fields["cloze_index"] = cloze_index
+
+    @_cached_key
     def key(self) -> str:
         """Exact identity: the same card text (whitespace aside) gives the same key."""
-        basis = "\x1f".join((self.kind, str(self.cloze_index or 0), _squash(self.front), _squash(self.back)))
+        # kind, cloze number, front and back with runs of whitespace squashed, \x1f between.
+        basis = f"{self.kind}\x1f{self.cloze_index or 0}\x1f{' '.join(self.front.split())}\x1f{' '.join(self.back.split())}"
         return hashlib.sha1(basis.encode("utf-8")).hexdigest()[:20]
 
     @property
@@ -74,32 +103,33 @@ def parse_cards(text: str) -> list[ParsedCard]:
 def parse(text: str) -> ParseResult:
     cards: list[ParsedCard] = []
     issues: list[CardIssue] = []
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    blocks = _content_lines(lines)
-    # Plain lines since the last boundary or one-line card: the question of a `?` card.
-    pending: list[tuple[int, str]] = []
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    blocks = _content_lines(text.split("\n"))
+    # blocks[i] is line i + 1. The plain lines blocks[question:i] (since the last boundary or
+    # one-line card) are the question of a `?` card.
+    question = 0
     i = 0
-    while i < len(blocks):
-        number, line = blocks[i]
+    count = len(blocks)
+    while i < count:
+        line = blocks[i]
         if line is None:  # a boundary: blank line, heading, fence, comment
-            pending = []
             i += 1
+            question = i
             continue
-        if line.strip() == "?":
-            i = _multiline_card(blocks, pending, i, cards, issues)
-            pending = []
-            continue
-        if _line_cards(number, line, cards, issues):
-            pending = []
-        else:
-            pending.append((number, line))
+        if ":" not in line:  # no `::` and no `{{c1::`: a plain line, or the `?` of a card
+            if line.strip() == "?":
+                i = _multiline_card(blocks, question, i, cards, issues)
+                question = i
+                continue
+        elif _line_cards(i + 1, line, cards, issues):
+            question = i + 1
         i += 1
     return ParseResult(cards, issues)
 
 
-def _content_lines(lines: list[str]) -> list[tuple[int, str | None]]:
-    """(line number, text) with None standing for anything that separates cards."""
-    out: list[tuple[int, str | None]] = []
+def _content_lines(lines: list[str]) -> list[str | None]:
+    """The text of each line (index i is line i + 1), None for anything that separates cards."""
     in_fence: str | None = None
     in_comment = False
     start = 0
@@ -108,64 +138,67 @@ def _content_lines(lines: list[str]) -> list[tuple[int, str | None]]:
             if lines[j].strip() in ("---", "..."):
                 start = j + 1
                 break
-        for j in range(start):
-            out.append((j + 1, None))
+    out: list[str | None] = [None] * start
+    append = out.append
     for j in range(start, len(lines)):
         raw = lines[j]
         stripped = raw.strip()
-        fence = FENCE_RE.match(raw)
+        if not stripped:  # blank: a boundary in every state, and changes none
+            append(None)
+            continue
+        first = stripped[0]
+        # `first in` is a cheap necessary condition for each regex (`\s` and strip() agree).
+        fence = FENCE_RE.match(raw) if first in "`~" else None
         if in_fence:
             if fence and fence.group(1) == in_fence:
                 in_fence = None
-            out.append((j + 1, None))
-            continue
-        if fence:
+            append(None)
+        elif fence:
             in_fence = fence.group(1)
-            out.append((j + 1, None))
-            continue
-        if in_comment:
+            append(None)
+        elif in_comment:
             if "-->" in raw:
                 in_comment = False
-            out.append((j + 1, None))
-            continue
-        if stripped.startswith("<!--"):
+            append(None)
+        elif first == "<" and stripped.startswith("<!--"):
             in_comment = "-->" not in stripped
-            out.append((j + 1, None))
-            continue
-        if not stripped or HEADING_RE.match(raw):
-            out.append((j + 1, None))
-            continue
-        out.append((j + 1, raw.rstrip()))
+            append(None)
+        elif first == "#" and HEADING_RE.match(raw):
+            append(None)
+        else:
+            append(raw.rstrip())
     return out
 
 
-def _skip_paragraph(blocks: list[tuple[int, str | None]], i: int) -> int:
-    while i < len(blocks) and blocks[i][1] is not None:
+def _skip_paragraph(blocks: list[str | None], i: int) -> int:
+    count = len(blocks)
+    while i < count and blocks[i] is not None:
         i += 1
     return i
 
 
-def _multiline_card(blocks, question: list[tuple[int, str]], mark: int, cards: list[ParsedCard], issues: list[CardIssue]) -> int:
-    """The card whose `?` line is at index mark; returns the index after its answer."""
+def _multiline_card(blocks: list[str | None], start: int, mark: int, cards: list[ParsedCard], issues: list[CardIssue]) -> int:
+    """The card whose question is blocks[start:mark] and whose `?` line is at index mark;
+    returns the index after its answer."""
     end = _skip_paragraph(blocks, mark + 1)
-    answer_lines = [text for _, text in blocks[mark + 1:end]]
-    line = question[0][0] if question else blocks[mark][0]
-    text = "\n".join(_strip_marker(q) for _, q in question).strip()
+    question = blocks[start:mark]
+    answer_lines = blocks[mark + 1:end]
+    line = start + 1
+    text = "\n".join([_strip_marker(q) for q in question]).strip()
     answer = "\n".join(answer_lines).strip()
-    source = "\n".join([q for _, q in question] + ["?"] + answer_lines)
     if not text:
         issues.append(CardIssue(line, "a '?' card with no question above it"))
     elif not answer:
         issues.append(CardIssue(line, "a card with only a question (nothing after '?')", _excerpt(text)))
     else:
-        cards.append(ParsedCard("basic", text, answer, line, source))
+        cards.append(ParsedCard("basic", text, answer, line, "\n".join(question + ["?"] + answer_lines)))
     return end
 
 
 def _line_cards(number: int, line: str, cards: list[ParsedCard], issues: list[CardIssue]) -> bool:
     """Parse a one-line card (or report why it is not one); False for a plain line."""
     body = _strip_marker(line)
-    if CLOZE_OPEN_RE.search(body):
+    if "{{c" in body and CLOZE_OPEN_RE.search(body):
         _cloze_cards(number, body, cards, issues)
         return True
     split = _split_basic(body)
@@ -184,14 +217,19 @@ def _line_cards(number: int, line: str, cards: list[ParsedCard], issues: list[Ca
 
 
 def _split_basic(body: str) -> tuple[str, str] | None:
-    masked = INLINE_CODE_RE.sub(lambda m: "\0" * len(m.group()), body)
+    masked = INLINE_CODE_RE.sub(_mask_code, body) if "`" in body else body
     for match in SEPARATOR_RE.finditer(masked):
-        before = masked[match.start() - 1] if match.start() else " "
-        after = masked[match.end()] if match.end() < len(masked) else " "
+        start, end = match.span()
+        before = masked[start - 1] if start else " "
+        after = masked[end] if end < len(masked) else " "
         if _is_word(before) and _is_word(after):
             continue  # std::vector, a::b: code, not a card
-        return body[:match.start()].strip(), body[match.end():].strip()
+        return body[:start].strip(), body[end:].strip()
     return None
+
+
+def _mask_code(match: re.Match) -> str:
+    return "\0" * (match.end() - match.start())
 
 
 def _is_word(ch: str) -> bool:
@@ -199,30 +237,54 @@ def _is_word(ch: str) -> bool:
 
 
 def _cloze_cards(number: int, body: str, cards: list[ParsedCard], issues: list[CardIssue]) -> None:
-    matches = list(CLOZE_RE.finditer(body))
-    rest = CLOZE_RE.sub("", body)
-    if CLOZE_OPEN_RE.search(rest) or not matches:
+    match = CLOZE_RE.search(body)
+    if match is not None:
+        before, after = body[:match.start()], body[match.end():]
+        if "{{c" not in before + after:  # the only deletion, and no unclosed one: most cloze lines
+            index, hidden = int(match.group(1)), match.group(2)
+            if not hidden.strip():
+                issues.append(CardIssue(number, f"an empty cloze c{index}", _excerpt(body)))
+            else:
+                front = (before + _cloze_mask(match.group(3)) + after).strip()
+                cards.append(ParsedCard("cloze", front, (before + hidden + after).strip(), number, body, index))
+            return
+    # One pass over the deletions; the texts between them are what CLOZE_RE.sub would keep.
+    between: list[str] = []
+    deletions: list[tuple[int, str, str | None]] = []  # (number, hidden text, hint)
+    pos = 0
+    for match in CLOZE_RE.finditer(body):
+        start, end = match.span()
+        between.append(body[pos:start])
+        deletions.append((int(match.group(1)), match.group(2), match.group(3)))
+        pos = end
+    tail = body[pos:]
+    if not deletions or CLOZE_OPEN_RE.search("".join(between) + tail):
         issues.append(CardIssue(number, "a cloze without closing braces '}}'", _excerpt(body)))
         return
-    indices = sorted({int(m.group(1)) for m in matches})
-    for index in indices:
-        if not any(m.group(2).strip() for m in matches if int(m.group(1)) == index):
+    back: str | None = None
+    for index in sorted({d[0] for d in deletions}):
+        if not any(hidden.strip() for n, hidden, _ in deletions if n == index):
             issues.append(CardIssue(number, f"an empty cloze c{index}", _excerpt(body)))
             continue
-        front = CLOZE_RE.sub(lambda m: _cloze_front(m, index), body).strip()
-        back = CLOZE_RE.sub(lambda m: m.group(2), body).strip()
+        parts: list[str] = []
+        for text, (n, hidden, hint) in zip(between, deletions):
+            parts.append(text)
+            parts.append(_cloze_mask(hint) if n == index else hidden)
+        parts.append(tail)
+        front = "".join(parts).strip()
+        if back is None:
+            back = ("".join([text + hidden for text, (_, hidden, _) in zip(between, deletions)]) + tail).strip()
         cards.append(ParsedCard("cloze", front, back, number, body, index))
 
 
-def _cloze_front(match: re.Match, index: int) -> str:
-    if int(match.group(1)) != index:
-        return match.group(2)
-    hint = (match.group(3) or "").strip()
+def _cloze_mask(hint: str | None) -> str:
+    hint = (hint or "").strip()
     return f"[{hint}]" if hint else MASK
 
 
 def _strip_marker(line: str) -> str:
-    return LIST_MARKER_RE.sub("", line, count=1).strip()
+    marker = LIST_MARKER_RE.match(line)  # anchored: the same as sub(..., count=1)
+    return (line[marker.end():] if marker else line).strip()
 
 
 def _squash(text: str) -> str:

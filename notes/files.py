@@ -6,6 +6,7 @@ reads it (highlights.py appends, and only under its own heading).
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from dataclasses import dataclass
@@ -24,6 +25,26 @@ SECTION_RE = re.compile(r"^##\s+(.+?)\s*#*\s*$")
 COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
 # libyaml is ~10× faster than the pure-Python loader: it matters when a thousand notes sync.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_UTF8_SIG_DECODER = codecs.getincrementaldecoder("utf-8-sig")
+FRONT_MATTER_CLOSE_RE = re.compile(r"^(---|\.\.\.)[ \t]*$", re.M)
+
+# Front matter as notes are written (template.render, and by hand): `key: value` lines whose
+# values are words, integers, null or booleans, quoted strings without escapes, `[a, b]`, or a
+# list of `- item` lines under `key:`. Even libyaml spends ~100 µs building a small document;
+# these lines are read directly, to the very values YAML 1.1 (PyYAML's safe loader) gives
+# them, and anything else is left to YAML.
+_SIMPLE_LINE_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_.\-]*):(?: +(.*))?")
+_SIMPLE_ITEM_RE = re.compile(r"( *)- +(.*)")
+_SIMPLE_INT_RE = re.compile(r"-?(?:0|[1-9][0-9]{0,17})")  # no octal, hex, `_` or sign `+`
+_SIMPLE_WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-/ ]*")  # not a number, date, `.inf`, `~` ...
+# Printable ASCII but the quote (and, in double quotes, the backslash that starts an escape).
+_SIMPLE_QUOTED_RE = re.compile(r"'[ -&(-~]*'|\"[ !#-\[\]-~]*\"")
+_YAML_NULLS = frozenset(("null", "Null", "NULL"))
+_YAML_BOOLS = {word: value for words, value in (("yes true on", True), ("no false off", False))
+               for base in words.split() for word in (base, base.capitalize(), base.upper())}
+# What YAML refuses anywhere (comments too), and line breaks besides "\n" (YAML 1.1 has four more).
+_YAML_AWKWARD_RE = re.compile("[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NOT_SIMPLE = object()
 
 
 @dataclass(frozen=True)
@@ -67,8 +88,12 @@ def _note_claiming(store: Store, home: Path, config: dict, paper_id: int) -> Pat
 
 
 def read_text(path: Path) -> str:
+    """The note's text as Path.read_text(encoding="utf-8-sig") gives it (a leading BOM dropped,
+    universal newlines), read as bytes and decoded at once: a sync reads every note."""
     try:
-        return path.read_text(encoding="utf-8-sig")
+        with open(path, "rb") as handle:
+            text = _UTF8_SIG_DECODER().decode(handle.read(), True)  # as read_text's decoder, edge cases too
+        return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
     except UnicodeDecodeError as exc:
         raise KbError(f"the note {path} is not UTF-8 text", "save it as UTF-8 in your editor") from exc
     except OSError as exc:
@@ -86,13 +111,16 @@ def parse_front_matter(text: str) -> FrontMatter:
     first_break = text.find("\n")
     if first_break < 0 or text[:first_break].strip() != "---":
         return FrontMatter({}, 0)
-    match = re.search(r"^(---|\.\.\.)[ \t]*$", text[first_break + 1:], re.M)
+    # `^` matches at pos: text[first_break] is a line break.
+    match = FRONT_MATTER_CLOSE_RE.search(text, first_break + 1)
     if match is None:
         return FrontMatter({}, 0, "front matter has no closing '---' line")
-    raw = text[first_break + 1: first_break + 1 + match.start()]
-    body_start = first_break + 1 + match.end()
+    raw = text[first_break + 1: match.start()]
+    body_start = match.end()
     try:
-        data = yaml.load(raw, Loader=_YAML_LOADER) if raw.strip() else {}
+        data = simple_front_matter(raw) if raw.strip() else {}
+        if data is None:
+            data = yaml.load(raw, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         problem = str(getattr(exc, "problem", None) or exc).split("\n")[0]
         return FrontMatter({}, body_start, f"front matter is not valid YAML ({problem})")
@@ -101,6 +129,71 @@ def parse_front_matter(text: str) -> FrontMatter:
     if not isinstance(data, dict):
         return FrontMatter({}, body_start, "front matter is not a set of `key: value` lines")
     return FrontMatter(data, body_start)
+
+
+def simple_front_matter(raw: str) -> dict[str, Any] | None:
+    """raw (front matter without its `---` lines) read as YAML if it holds only simple lines
+    (see _SIMPLE_LINE_RE); None for anything else, which only YAML can say."""
+    if _YAML_AWKWARD_RE.search(raw):
+        return None
+    data: dict[str, Any] = {}
+    open_key: str | None = None  # the last key, while its value is empty or a list of `- item` lines
+    item_indent = -1
+    for line in raw.split("\n"):
+        if not line or line[0] == "#":  # blank, or a comment
+            continue
+        if line[0] != " " and line[0] != "-":
+            match = _SIMPLE_LINE_RE.fullmatch(line)
+            if match is None:
+                return None
+            key, value = match.groups()
+            if key in data or key in _YAML_NULLS or key in _YAML_BOOLS:
+                return None
+            value = value.rstrip(" ") if value else ""
+            open_key = None
+            if not value:
+                data[key] = None
+                open_key = key
+            elif value[0] == "[":
+                if value[-1] != "]":
+                    return None
+                inner = value[1:-1].strip(" ")
+                items = [_simple_scalar(item.strip(" ")) for item in inner.split(",")] if inner else []
+                if _NOT_SIMPLE in items:
+                    return None
+                data[key] = items
+            else:
+                data[key] = _simple_scalar(value)
+                if data[key] is _NOT_SIMPLE:
+                    return None
+            continue
+        match = _SIMPLE_ITEM_RE.fullmatch(line)
+        if match is None or open_key is None:
+            return None
+        indent = len(match.group(1))
+        if data[open_key] is None:
+            data[open_key], item_indent = [], indent
+        elif indent != item_indent:
+            return None
+        item = _simple_scalar(match.group(2).rstrip(" "))
+        if item is _NOT_SIMPLE:
+            return None
+        data[open_key].append(item)
+    return data
+
+
+def _simple_scalar(text: str) -> Any:
+    if not text:
+        return _NOT_SIMPLE
+    if text[0] in "'\"":
+        return text[1:-1] if _SIMPLE_QUOTED_RE.fullmatch(text) else _NOT_SIMPLE
+    if _SIMPLE_INT_RE.fullmatch(text):
+        return int(text)
+    if _SIMPLE_WORD_RE.fullmatch(text):
+        if text in _YAML_NULLS:
+            return None
+        return _YAML_BOOLS.get(text, text)
+    return _NOT_SIMPLE
 
 
 def sections(text: str) -> dict[str, str]:
