@@ -112,12 +112,6 @@ def sync_notes(store: Store, home: Path, config: dict, now: datetime | None = No
     report = SyncReport()
     known = {row["path"]: row for row in store.all("SELECT * FROM notes")}
     papers = _paper_index(store)
-    # The cycle collector costs 10-15% of a cold sync, but pausing it is process-wide state that
-    # two threads syncing at once (the TUI's workers) could leave switched off: it stays on.
-    return _sync(store, root, known, papers, stamp, force, report)
-
-
-def _sync(store: Store, root: Path, known: dict, papers: dict, stamp: str, force: bool, report: SyncReport) -> SyncReport:
     found = _read_notes(_note_files(root), known, papers, force)
     report.notes = len(found)
     losers = _duplicate_claims(found, papers, report)
