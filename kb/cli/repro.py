@@ -89,8 +89,7 @@ def _show_event(event: dict) -> None:
         _clear_bar()
         click.echo(f"  {event.get('message')}")
     elif kind == "error":
-        _clear_bar()
-        click.echo(f"error: {event.get('message')}", err=True)
+        _clear_bar()  # the run's error is said once, with its hint, when the run ends
     elif kind == "progress":
         step, total = event.get("step") or 0, event.get("total") or 0
         frac = step / total if total else 0.0

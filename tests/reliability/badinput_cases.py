@@ -280,6 +280,17 @@ CASES: list[Case] = [
     Case("db-newer", "database", "kb.sqlite from a newer paper-kb (schema 999)", _future_db, 5, "newer"),
     Case("restore-not-archive", "database", "`kb restore` of a file that is not a backup",
          lambda e: ["restore", str(e.file("backup.tar.gz", b"not an archive"))], 2, "not a"),
+    # -- reproductions ----------------------------------------------------------------------------------------
+    Case("repro-unknown", "reproductions", "`kb repro run nope` (no such reproduction)", lambda e: ["repro", "run", "nope"], 3,
+         "no reproduction named"),
+    Case("repro-unknown-preset", "reproductions", "`kb repro run lora --preset huge`", lambda e: ["repro", "run", "lora", "--preset", "huge"],
+         2, "unknown preset"),
+    Case("repro-out-of-range", "reproductions", "`kb repro run lora --set rank=100000`",
+         lambda e: ["repro", "run", "lora", "--set", "rank=100000"], 2, "out of range"),
+    Case("repro-too-big-for-cpu", "reproductions", "`kb repro run flashattention --device cpu --set max_len=65536` (hundreds of GiB)",
+         lambda e: ["repro", "run", "flashattention", "--device", "cpu", "--set", "max_len=65536"], 1, "GiB of memory",
+         unchanged=False, sees="error: run 1 could not run: standard attention at N=65536 with 8 heads needs about 384.0 GiB of memory; "
+                               "this machine has … GiB free / hint: run on a GPU (--device cuda), or lower the length: --set max_len=…"),
     # -- CLI arguments -----------------------------------------------------------------------------------------
     Case("cli-unknown-paper", "CLI", "`kb show` of a paper that is not in the library", lambda e: ["show", "no such paper"], 3, "no paper"),
     Case("cli-ambiguous-paper", "CLI", "`kb show Scaling Laws` matching two papers", _ambiguous, 4, "matches"),
