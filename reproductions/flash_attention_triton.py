@@ -4,8 +4,11 @@ The paper's speed-up (Section 3.1) comes from never writing the N x N scores to 
 (HBM): each program loads one block of queries Q_i into on-chip SRAM, streams the blocks K_j, V_j
 past it, and keeps the online-softmax statistics m_i, l_i and the output accumulator in registers
 (Algorithm 1, in the FlashAttention-2 loop order: queries outside, keys inside, so no program
-writes to another's rows). `reproductions/flash_attention.py` is the same algorithm as a readable
-PyTorch loop; this file is what makes it fast on a GPU.
+writes to another's rows). The backward pass (Algorithm 2) recomputes each tile of P from Q, K
+and the saved log-sum-exp instead of reading an N x N matrix back; it is split FlashAttention-2
+style into one kernel that owns a block of keys (dK_j, dV_j) and one that owns a block of queries
+(dQ_i), so no two programs add into the same rows. `reproductions/flash_attention.py` is the same
+algorithm as a readable PyTorch loop; this file is what makes it fast on a GPU.
 
 Importing this module imports triton. On a machine without a GPU the kernel still runs, slowly,
 under Triton's interpreter: set TRITON_INTERPRET=1 before importing it (the tests and the CPU run
@@ -72,6 +75,76 @@ def _forward_kernel(Q, K, V, O, LSE, sm_scale, n_ctx,
     tl.store(O + bh * stride_ob + rows[:, None] * stride_on + dims[None, :], acc.to(O.dtype.element_ty), mask=row_ok[:, None])
 
 
+@triton.jit
+def _backward_dkdv_kernel(Q, K, V, DO, LSE, DELTA, DK, DV, sm_scale, n_ctx, stride_b, stride_n,
+                          HEAD_DIM: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, CAUSAL: tl.constexpr):
+    start_n = tl.program_id(0)  # which block of keys K_j, V_j (Algorithm 2, outer loop, line 6)
+    bh = tl.program_id(1)
+    base = bh * stride_b
+    cols = start_n * BLOCK_N + tl.arange(0, BLOCK_N)
+    rows0 = tl.arange(0, BLOCK_M)
+    dims = tl.arange(0, HEAD_DIM)
+    col_ok = cols < n_ctx
+    k = tl.load(K + base + cols[:, None] * stride_n + dims[None, :], mask=col_ok[:, None], other=0.0)
+    v = tl.load(V + base + cols[:, None] * stride_n + dims[None, :], mask=col_ok[:, None], other=0.0)
+    dk = tl.zeros([BLOCK_N, HEAD_DIM], tl.float32)
+    dv = tl.zeros([BLOCK_N, HEAD_DIM], tl.float32)
+    lo = 0
+    if CAUSAL:  # query blocks entirely above this key block see none of it
+        lo = (start_n * BLOCK_N // BLOCK_M) * BLOCK_M
+    for start_m in range(lo, n_ctx, BLOCK_M):  # inner loop over Q_i, dO_i (line 8)
+        rows = start_m + rows0
+        row_ok = rows < n_ctx
+        q = tl.load(Q + base + rows[:, None] * stride_n + dims[None, :], mask=row_ok[:, None], other=0.0)
+        do = tl.load(DO + base + rows[:, None] * stride_n + dims[None, :], mask=row_ok[:, None], other=0.0)
+        lse = tl.load(LSE + bh * n_ctx + rows, mask=row_ok, other=0.0)
+        delta = tl.load(DELTA + bh * n_ctx + rows, mask=row_ok, other=0.0)
+        p = tl.exp(tl.dot(q, tl.trans(k)) * sm_scale - lse[:, None])  # P_ij = exp(S_ij - L_i) (line 13)
+        keep = row_ok[:, None] & col_ok[None, :]
+        if CAUSAL:
+            keep = keep & (cols[None, :] <= rows[:, None])
+        p = tl.where(keep, p, 0.0)
+        dv += tl.dot(tl.trans(p.to(do.dtype)), do)  # dV_j += P_ij^T dO_i (line 16)
+        dp = tl.dot(do, tl.trans(v))  # dP_ij = dO_i V_j^T (line 17)
+        ds = p * (dp - delta[:, None])  # dS_ij = P_ij * (dP_ij - D_i) (line 19)
+        dk += tl.dot(tl.trans(ds.to(q.dtype)), q)  # dK_j += dS_ij^T Q_i (line 21), scaled once below
+    tl.store(DK + base + cols[:, None] * stride_n + dims[None, :], (dk * sm_scale).to(DK.dtype.element_ty), mask=col_ok[:, None])
+    tl.store(DV + base + cols[:, None] * stride_n + dims[None, :], dv.to(DV.dtype.element_ty), mask=col_ok[:, None])
+
+
+@triton.jit
+def _backward_dq_kernel(Q, K, V, DO, LSE, DELTA, DQ, sm_scale, n_ctx, stride_b, stride_n,
+                        HEAD_DIM: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, CAUSAL: tl.constexpr):
+    start_m = tl.program_id(0)  # which block of queries: it alone writes dQ_i (line 20 without atomics)
+    bh = tl.program_id(1)
+    base = bh * stride_b
+    rows = start_m * BLOCK_M + tl.arange(0, BLOCK_M)
+    cols0 = tl.arange(0, BLOCK_N)
+    dims = tl.arange(0, HEAD_DIM)
+    row_ok = rows < n_ctx
+    q = tl.load(Q + base + rows[:, None] * stride_n + dims[None, :], mask=row_ok[:, None], other=0.0)
+    do = tl.load(DO + base + rows[:, None] * stride_n + dims[None, :], mask=row_ok[:, None], other=0.0)
+    lse = tl.load(LSE + bh * n_ctx + rows, mask=row_ok, other=0.0)
+    delta = tl.load(DELTA + bh * n_ctx + rows, mask=row_ok, other=0.0)
+    dq = tl.zeros([BLOCK_M, HEAD_DIM], tl.float32)
+    hi = n_ctx
+    if CAUSAL:
+        hi = tl.minimum((start_m + 1) * BLOCK_M, n_ctx)
+    for start_n in range(0, hi, BLOCK_N):
+        cols = start_n + cols0
+        col_ok = cols < n_ctx
+        k = tl.load(K + base + cols[:, None] * stride_n + dims[None, :], mask=col_ok[:, None], other=0.0)
+        v = tl.load(V + base + cols[:, None] * stride_n + dims[None, :], mask=col_ok[:, None], other=0.0)
+        p = tl.exp(tl.dot(q, tl.trans(k)) * sm_scale - lse[:, None])
+        keep = row_ok[:, None] & col_ok[None, :]
+        if CAUSAL:
+            keep = keep & (cols[None, :] <= rows[:, None])
+        p = tl.where(keep, p, 0.0)
+        ds = p * (tl.dot(do, tl.trans(v)) - delta[:, None])
+        dq += tl.dot(ds.to(k.dtype), k)  # dQ_i += dS_ij K_j (line 20), scaled once below
+    tl.store(DQ + base + rows[:, None] * stride_n + dims[None, :], (dq * sm_scale).to(DQ.dtype.element_ty), mask=row_ok[:, None])
+
+
 def check_shapes(q, k, v) -> None:
     if q.shape != k.shape or q.shape != v.shape or q.dim() != 4:
         raise ValueError(f"q, k, v must share one (batch, heads, N, d) shape; got {tuple(q.shape)}, {tuple(k.shape)}, {tuple(v.shape)}")
@@ -79,20 +152,54 @@ def check_shapes(q, k, v) -> None:
         raise ValueError(f"head dimension {q.shape[-1]} is not one of {HEAD_DIMS}")
 
 
-def attention(q, k, v, causal: bool = False, block_m: int = 128, block_n: int = 64, sm_scale: float | None = None,
-              return_lse: bool = False):
-    """softmax(Q K^T / sqrt(d)) V for q, k, v of shape (batch, heads, N, d), by the fused kernel."""
-    check_shapes(q, k, v)
-    b, h, n, d = q.shape
-    sm_scale = sm_scale if sm_scale is not None else 1.0 / math.sqrt(d)
-    q3, k3, v3 = (t.reshape(b * h, n, d).contiguous() for t in (q, k, v))
+def _forward(q3, k3, v3, n, d, causal, block_m, block_n, sm_scale):
     o = torch.empty_like(q3)
-    lse = torch.empty((b * h, n), device=q.device, dtype=torch.float32)
-    grid = (triton.cdiv(n, block_m), b * h)
+    lse = torch.empty(q3.shape[:2], device=q3.device, dtype=torch.float32)
+    grid = (triton.cdiv(n, block_m), q3.shape[0])
     _forward_kernel[grid](q3, k3, v3, o, lse, sm_scale, n,
                           q3.stride(0), q3.stride(1), k3.stride(0), k3.stride(1),
                           v3.stride(0), v3.stride(1), o.stride(0), o.stride(1),
                           HEAD_DIM=d, BLOCK_M=block_m, BLOCK_N=block_n, CAUSAL=causal,
                           num_warps=4 if d <= 64 else 8, num_stages=3)
+    return o, lse
+
+
+def _backward(q3, k3, v3, o, lse, do, n, d, causal, block, sm_scale):
+    """dQ, dK, dV of (batch*heads, N, d) tensors; D_i = rowsum(dO_i * O_i) (Appendix B.4) is one
+    elementwise pass, left to torch."""
+    do = do.contiguous()
+    delta = (do.float() * o.float()).sum(-1)
+    dq, dk, dv = torch.empty_like(q3), torch.empty_like(k3), torch.empty_like(v3)
+    common = dict(HEAD_DIM=d, BLOCK_M=block, BLOCK_N=block, CAUSAL=causal, num_warps=4 if d <= 64 else 8, num_stages=2)
+    grid = (triton.cdiv(n, block), q3.shape[0])
+    _backward_dkdv_kernel[grid](q3, k3, v3, do, lse, delta, dk, dv, sm_scale, n, q3.stride(0), q3.stride(1), **common)
+    _backward_dq_kernel[grid](q3, k3, v3, do, lse, delta, dq, sm_scale, n, q3.stride(0), q3.stride(1), **common)
+    return dq, dk, dv
+
+
+class _FlashAttention(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, q3, k3, v3, n, d, causal, block_m, block_n, block_bwd, sm_scale):
+        o, lse = _forward(q3, k3, v3, n, d, causal, block_m, block_n, sm_scale)
+        ctx.save_for_backward(q3, k3, v3, o, lse)  # O(N) beyond the inputs and output: L, not P
+        ctx.mark_non_differentiable(lse)
+        ctx.args = (n, d, causal, block_bwd, sm_scale)
+        return o, lse
+
+    @staticmethod
+    def backward(ctx, do, _dlse):
+        q3, k3, v3, o, lse = ctx.saved_tensors
+        return (*_backward(q3, k3, v3, o, lse, do, *ctx.args), None, None, None, None, None, None, None)
+
+
+def attention(q, k, v, causal: bool = False, block_m: int = 128, block_n: int = 64, sm_scale: float | None = None,
+              return_lse: bool = False, block_bwd: int = 64):
+    """softmax(Q K^T / sqrt(d)) V for q, k, v of shape (batch, heads, N, d), by the fused kernels;
+    differentiable (the backward kernels use block_bwd x block_bwd tiles)."""
+    check_shapes(q, k, v)
+    b, h, n, d = q.shape
+    sm_scale = sm_scale if sm_scale is not None else 1.0 / math.sqrt(d)
+    q3, k3, v3 = (t.reshape(b * h, n, d).contiguous() for t in (q, k, v))
+    o, lse = _FlashAttention.apply(q3, k3, v3, n, d, causal, block_m, block_n, block_bwd, sm_scale)
     o = o.reshape(b, h, n, d)
     return (o, lse.reshape(b, h, n)) if return_lse else o

@@ -52,6 +52,28 @@ def test_kernel_equals_standard_attention_over_shapes_masks_and_tiles():
         assert err16 < 1e-2 and dtype16 == "torch.float16"
 
 
+def test_backward_kernels_equal_autograd_of_standard_attention():
+    got = _interpreted("""
+        import json, torch
+        from reproductions.flash_attention import standard_attention
+        from reproductions.flash_attention_triton import attention
+        rows = []
+        # key blocks straddling the diagonal and the end, N not a multiple of any tile
+        for b, h, n, d, causal, blk in [(2, 3, 37, 16, False, 16), (1, 2, 130, 32, True, 32), (1, 1, 100, 64, True, 16),
+                                        (1, 2, 70, 32, False, 64)]:
+            g = torch.Generator().manual_seed(n)
+            q, k, v = (torch.randn(b, h, n, d, generator=g).requires_grad_() for _ in range(3))
+            do = torch.randn(b, h, n, d, generator=g)
+            got = torch.autograd.grad(attention(q, k, v, causal, 32, 16, block_bwd=blk), (q, k, v), do)
+            ref = torch.autograd.grad(standard_attention(q, k, v, causal), (q, k, v), do)
+            rows.append([(a - c).abs().max().item() for a, c in zip(got, ref)] + [ref[0].abs().max().item()])
+        print(json.dumps(rows))
+    """)
+    assert len(got) == 4
+    for dq, dk, dv, scale in got:
+        assert max(dq, dk, dv) < 1e-5 and scale > 0.1  # gradients of real size, matched to float precision
+
+
 def test_kernel_with_the_rescale_removed_would_be_caught():
     """The equality above can fail: the same tiles summed without e^{m_old - m_new} are wrong."""
     got = _interpreted("""
@@ -93,6 +115,7 @@ def test_the_reproduction_runs_the_interpreted_kernel_on_cpu():
     check = fa._triton_interpreted(seed=3)
     assert check["ran"] and check["cases"] == 4
     assert check["max_abs_err_fp32"] < 1e-5 and check["max_abs_err_fp16"] < 1e-2 and check["max_abs_err_lse"] < 1e-5
+    assert check["max_abs_err_grad"] < 1e-4
 
 
 def _gpu_measurements(speedup: float):
@@ -100,7 +123,7 @@ def _gpu_measurements(speedup: float):
     mem = {"standard": [4 * n * n * 16 for n in lengths], "triton": [4 * n * 16 for n in lengths], "sdpa": [4 * n * 16 for n in lengths]}
     secs = {"standard": [n * n * 1e-9 for n in lengths], "triton": [n * n * 1e-9 / speedup for n in lengths],
             "sdpa": [n * n * 1e-9 / (speedup * 1.2) for n in lengths]}
-    check = {"ran": True, "max_abs_err_fp32": 1e-3, "max_abs_err_fp16": 2e-3, "max_abs_err_lse": 1e-6}
+    check = {"ran": True, "max_abs_err_fp32": 1e-3, "max_abs_err_fp16": 2e-3, "max_abs_err_lse": 1e-6, "max_abs_err_grad": 4e-3}
     return lengths, check, mem, secs
 
 
@@ -108,8 +131,11 @@ def _gpu_measurements(speedup: float):
 def test_gpu_claim_table_needs_the_fused_kernel_to_be_faster(speedup, passed):
     cfg = fa.SPEC.config("full")
     lengths, check, mem, secs = _gpu_measurements(speedup)
-    result = fa._result(cfg, "cuda", lengths, (1e-6, 1e-6, 1e-6), check, mem, secs, "triton")
+    fwd_bwd = {"standard": [1.0, 4.0, None], "triton": [0.5, 1.5, 5.0], "sdpa": [0.4, 1.2, 4.0]}
+    result = fa._result(cfg, "cuda", lengths, (1e-6, 1e-6, 1e-6), check, mem, secs, "triton", fwd_bwd)
     assert result["passed"] is passed
+    row = next(c for c in result["claims"] if c["check"].startswith("forward + backward"))
+    assert row["held"] is None and "standard out of memory" in row["measured"] and "Triton 5.00 ms" in row["measured"]
     speed = next(c for c in result["claims"] if c["check"].startswith("fused kernel vs standard"))
     assert speed["held"] is passed and f"({speedup:.1f}x)" in speed["measured"]
     assert result["metrics"]["speedup_vs_standard_at_max_len"] == pytest.approx(speedup, rel=1e-3)
