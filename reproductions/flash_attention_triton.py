@@ -1,4 +1,4 @@
-"""FlashAttention's forward pass as one fused Triton kernel (Dao et al. 2022, arXiv 2205.14135).
+"""FlashAttention's forward and backward passes as fused Triton kernels (Dao et al. 2022, arXiv 2205.14135).
 
 The paper's speed-up (Section 3.1) comes from never writing the N x N scores to GPU memory
 (HBM): each program loads one block of queries Q_i into on-chip SRAM, streams the blocks K_j, V_j
@@ -10,7 +10,7 @@ style into one kernel that owns a block of keys (dK_j, dV_j) and one that owns a
 (dQ_i), so no two programs add into the same rows. `reproductions/flash_attention.py` is the same
 algorithm as a readable PyTorch loop; this file is what makes it fast on a GPU.
 
-Importing this module imports triton. On a machine without a GPU the kernel still runs, slowly,
+Importing this module imports triton. On a machine without a GPU the kernels still run, slowly,
 under Triton's interpreter: set TRITON_INTERPRET=1 before importing it (the tests and the CPU run
 of the reproduction do this in a child process) and pass CPU tensors.
 """
@@ -24,7 +24,6 @@ import triton
 import triton.language as tl
 
 HEAD_DIMS = (16, 32, 64, 128)  # tl.dot wants power-of-two tiles of at least 16; 256 overflows shared memory at 3 stages
-
 
 
 @triton.jit
