@@ -75,6 +75,23 @@ def _forward_kernel(Q, K, V, O, LSE, sm_scale, n_ctx,
 
 
 @triton.jit
+def _tile(PTR, base, idx, ok, stride_n, dims):
+    """The rows `idx` of one (N, d) matrix; rows past N read as zeros."""
+    return tl.load(PTR + base + idx[:, None] * stride_n + dims[None, :], mask=ok[:, None], other=0.0)
+
+
+@triton.jit
+def _probabilities(q, k, lse, rows, cols, row_ok, col_ok, sm_scale, CAUSAL: tl.constexpr):
+    """P_ij = exp(S_ij - L_i) recomputed from Q_i, K_j and the saved log-sum-exp (Algorithm 2,
+    line 13), zero where a key is masked or out of range."""
+    p = tl.exp(tl.dot(q, tl.trans(k)) * sm_scale - lse[:, None])
+    keep = row_ok[:, None] & col_ok[None, :]
+    if CAUSAL:
+        keep = keep & (cols[None, :] <= rows[:, None])
+    return tl.where(keep, p, 0.0)
+
+
+@triton.jit
 def _backward_dkdv_kernel(Q, K, V, DO, LSE, DELTA, DK, DV, sm_scale, n_ctx, stride_b, stride_n,
                           HEAD_DIM: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, CAUSAL: tl.constexpr):
     start_n = tl.program_id(0)  # which block of keys K_j, V_j (Algorithm 2, outer loop, line 6)
@@ -84,8 +101,8 @@ def _backward_dkdv_kernel(Q, K, V, DO, LSE, DELTA, DK, DV, sm_scale, n_ctx, stri
     rows0 = tl.arange(0, BLOCK_M)
     dims = tl.arange(0, HEAD_DIM)
     col_ok = cols < n_ctx
-    k = tl.load(K + base + cols[:, None] * stride_n + dims[None, :], mask=col_ok[:, None], other=0.0)
-    v = tl.load(V + base + cols[:, None] * stride_n + dims[None, :], mask=col_ok[:, None], other=0.0)
+    k = _tile(K, base, cols, col_ok, stride_n, dims)
+    v = _tile(V, base, cols, col_ok, stride_n, dims)
     dk = tl.zeros([BLOCK_N, HEAD_DIM], tl.float32)
     dv = tl.zeros([BLOCK_N, HEAD_DIM], tl.float32)
     lo = 0
@@ -94,15 +111,11 @@ def _backward_dkdv_kernel(Q, K, V, DO, LSE, DELTA, DK, DV, sm_scale, n_ctx, stri
     for start_m in range(lo, n_ctx, BLOCK_M):  # inner loop over Q_i, dO_i (line 8)
         rows = start_m + rows0
         row_ok = rows < n_ctx
-        q = tl.load(Q + base + rows[:, None] * stride_n + dims[None, :], mask=row_ok[:, None], other=0.0)
-        do = tl.load(DO + base + rows[:, None] * stride_n + dims[None, :], mask=row_ok[:, None], other=0.0)
+        q = _tile(Q, base, rows, row_ok, stride_n, dims)
+        do = _tile(DO, base, rows, row_ok, stride_n, dims)
         lse = tl.load(LSE + bh * n_ctx + rows, mask=row_ok, other=0.0)
         delta = tl.load(DELTA + bh * n_ctx + rows, mask=row_ok, other=0.0)
-        p = tl.exp(tl.dot(q, tl.trans(k)) * sm_scale - lse[:, None])  # P_ij = exp(S_ij - L_i) (line 13)
-        keep = row_ok[:, None] & col_ok[None, :]
-        if CAUSAL:
-            keep = keep & (cols[None, :] <= rows[:, None])
-        p = tl.where(keep, p, 0.0)
+        p = _probabilities(q, k, lse, rows, cols, row_ok, col_ok, sm_scale, CAUSAL)
         dv += tl.dot(tl.trans(p.to(do.dtype)), do)  # dV_j += P_ij^T dO_i (line 16)
         dp = tl.dot(do, tl.trans(v))  # dP_ij = dO_i V_j^T (line 17)
         ds = p * (dp - delta[:, None])  # dS_ij = P_ij * (dP_ij - D_i) (line 19)
@@ -121,8 +134,8 @@ def _backward_dq_kernel(Q, K, V, DO, LSE, DELTA, DQ, sm_scale, n_ctx, stride_b, 
     cols0 = tl.arange(0, BLOCK_N)
     dims = tl.arange(0, HEAD_DIM)
     row_ok = rows < n_ctx
-    q = tl.load(Q + base + rows[:, None] * stride_n + dims[None, :], mask=row_ok[:, None], other=0.0)
-    do = tl.load(DO + base + rows[:, None] * stride_n + dims[None, :], mask=row_ok[:, None], other=0.0)
+    q = _tile(Q, base, rows, row_ok, stride_n, dims)
+    do = _tile(DO, base, rows, row_ok, stride_n, dims)
     lse = tl.load(LSE + bh * n_ctx + rows, mask=row_ok, other=0.0)
     delta = tl.load(DELTA + bh * n_ctx + rows, mask=row_ok, other=0.0)
     dq = tl.zeros([BLOCK_M, HEAD_DIM], tl.float32)
@@ -132,13 +145,9 @@ def _backward_dq_kernel(Q, K, V, DO, LSE, DELTA, DQ, sm_scale, n_ctx, stride_b, 
     for start_n in range(0, hi, BLOCK_N):
         cols = start_n + cols0
         col_ok = cols < n_ctx
-        k = tl.load(K + base + cols[:, None] * stride_n + dims[None, :], mask=col_ok[:, None], other=0.0)
-        v = tl.load(V + base + cols[:, None] * stride_n + dims[None, :], mask=col_ok[:, None], other=0.0)
-        p = tl.exp(tl.dot(q, tl.trans(k)) * sm_scale - lse[:, None])
-        keep = row_ok[:, None] & col_ok[None, :]
-        if CAUSAL:
-            keep = keep & (cols[None, :] <= rows[:, None])
-        p = tl.where(keep, p, 0.0)
+        k = _tile(K, base, cols, col_ok, stride_n, dims)
+        v = _tile(V, base, cols, col_ok, stride_n, dims)
+        p = _probabilities(q, k, lse, rows, cols, row_ok, col_ok, sm_scale, CAUSAL)
         ds = p * (tl.dot(do, tl.trans(v)) - delta[:, None])
         dq += tl.dot(ds.to(k.dtype), k)  # dQ_i += dS_ij K_j (line 20), scaled once below
     tl.store(DQ + base + rows[:, None] * stride_n + dims[None, :], (dq * sm_scale).to(DQ.dtype.element_ty), mask=row_ok[:, None])
