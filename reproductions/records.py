@@ -22,6 +22,32 @@ from kb.papers import find_match, now_iso
 _JSON_FIELDS = ("params", "metrics", "details", "versions")
 
 
+# A run's one verdict, shown the same everywhere (CLI, TUI, brief). Only a finished run whose
+# claim was checked is "held" or "not_held"; a cancelled run is never a failed reproduction.
+VERDICTS = ("held", "not_held", "cancelled", "error", "crashed", "running")
+VERDICT_LABELS = {
+    "en": {"held": "claim held", "not_held": "claim did not hold", "cancelled": "cancelled",
+           "error": "error", "crashed": "stopped before a verdict", "running": "running"},
+    "zh": {"held": "结论成立", "not_held": "结论不成立", "cancelled": "已取消",
+           "error": "出错", "crashed": "未得出结论即中止", "running": "运行中"},
+}
+
+
+def verdict(run: dict) -> str:
+    """One of VERDICTS for a run record (a dict or sqlite Row with `status` and `passed`)."""
+    status = run["status"]
+    passed = run["passed"]
+    if status in ("passed", "failed") and passed is not None:
+        return "held" if passed else "not_held"
+    if status in ("cancelled", "error", "running"):
+        return status
+    return "crashed"
+
+
+def verdict_label(run: dict, lang: str = "en") -> str:
+    return VERDICT_LABELS["zh" if lang.startswith("zh") else "en"][verdict(run)]
+
+
 def run_files(home: Path, run_id: int) -> tuple[Path, Path]:
     """(events .jsonl, stderr .log) of a run."""
     d = paths.runs_dir(home)
