@@ -175,8 +175,15 @@ def sync(ctx: Ctx, as_json: bool, no_files: bool) -> None:
 @pass_ctx
 def plan_unmatched(ctx: Ctx, plan_name: str | None, as_json: bool) -> None:
     """Plan papers not matched to one Zotero item (ambiguous ones with their candidates)."""
+    from kb.errors import NotFound
     from kb.zotero.match import unmatched
 
+    if ctx.store.scalar("SELECT count(*) FROM zotero_libraries") == 0:
+        # with no library there is nothing to match against: "every paper is matched" would be false
+        if ctx.config["zotero"].get("source"):
+            raise NotFound("Zotero is set up but has not been synced yet: no plan paper has been matched", "run `kb sync`")
+        raise NotFound("no Zotero library is connected: there is nothing to match plan papers against",
+                       "connect one with `kb zotero setup` (--local, --sqlite FILE, --bibtex FILE or --api-key), then `kb sync`")
     rows = unmatched(ctx.store, plan_name)
     if as_json:
         emit_json(rows)

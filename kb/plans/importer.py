@@ -63,6 +63,9 @@ class PlanItem:
     key: str = ""
     position: int = 0
     catalog_entry: Any = None
+    reason: str | None = None                                  # why this kind: `kb plan show --why`
+    outline: list[str] = field(default_factory=list)           # the headings above it
+    places: list[dict[str, Any]] = field(default_factory=list)  # every place it is listed, when more than one
 
 
 @dataclass
@@ -241,7 +244,8 @@ def _parse_part(blocks: list[markdown.Block], aliases, today: date) -> ParsedPla
         out.append(PlanItem(
             kind=item.kind, text=item.text, title=item.title, section=_clean_label(item.label or section) if (item.label or section) else None,
             topic=topic(), line=block.line, note=note, done=done, arxiv_id=item.arxiv_id, doi=item.doi, year=item.year,
-            authors=list(item.authors), venue=item.venue, mention=item.mention,
+            authors=list(item.authors), venue=item.venue, mention=item.mention, reason=item.reason,
+            outline=[_clean_label(f.text) or "" for f in stack if f.kind != "time" and f.level > 1],
             **{k: v for k, v in ctx.items() if not k.startswith("_")},
         ))
 
@@ -330,6 +334,7 @@ def _parse_part(blocks: list[markdown.Block], aliases, today: date) -> ParsedPla
 
     text = "\n".join(b.text for b in blocks)
     lang = detect_lang(text)
+    out = fold_duplicates(out)
     for pos, item in enumerate(out):
         item.position = pos
     _assign_keys(out)
@@ -391,6 +396,53 @@ def _clean_label(text: str | None) -> str | None:
     return t.strip(" :：").strip() or None
 
 
+def _identity(item: PlanItem) -> str | None:
+    """What makes two lines of one plan the same reference: an id, the catalog entry, or the title."""
+    if item.kind not in ("paper", "book"):
+        return None
+    if item.kind == "paper":
+        entry = catalog.lookup(title=item.title, arxiv_id=item.arxiv_id, doi=item.doi)
+        if entry is not None:
+            return f"paper|cat|{entry.title}"
+        if item.arxiv_id:
+            return f"paper|arxiv|{item.arxiv_id}"
+        if item.doi:
+            return f"paper|doi|{item.doi}"
+    norm = titles.normalize(item.title or "")
+    return f"{item.kind}|title|{norm}" if norm else None
+
+
+def _place(item: PlanItem) -> dict[str, Any]:
+    return {"line": item.line, "section": item.section, "topic": item.topic, "week_label": item.week_label,
+            "week_start": item.week_start, "outline": list(item.outline)}
+
+
+def fold_duplicates(items: list[PlanItem]) -> list[PlanItem]:
+    """A reference listed more than once in one plan (a course outline cites it in two chapters) is
+    one item, at its first place, that remembers every place it appears."""
+    first: dict[str, PlanItem] = {}
+    out: list[PlanItem] = []
+    for item in items:
+        ident = _identity(item)
+        kept = first.get(ident) if ident else None
+        if kept is None:
+            if ident:
+                first[ident] = item
+            out.append(item)
+            continue
+        if not kept.places:
+            kept.places.append(_place(kept))
+        kept.places.append(_place(item))
+        # the fuller line wins for what it tells (ids, authors, year), the first place stays
+        for name in ("arxiv_id", "doi", "year", "venue"):
+            if getattr(kept, name) is None and getattr(item, name) is not None:
+                setattr(kept, name, getattr(item, name))
+        if not kept.authors and item.authors:
+            kept.authors = list(item.authors)
+        kept.done = kept.done or item.done
+    return out
+
+
 def _assign_keys(items: list[PlanItem]) -> None:
     seen: Counter = Counter()
     for item in items:
@@ -442,14 +494,17 @@ def slug(text: str) -> str:
     return s[:60] or "plan"
 
 
-def import_plan(store: Store, source: str | Path, name: str | None = None, *, today: date | None = None) -> ImportResult:
+def import_plan(store: Store, source: str | Path, name: str | None = None, *, today: date | None = None,
+                replace: bool = False) -> ImportResult:
     """Import (or re-import) the plan file at `source`. Raises BadInput for files that are not
-    plans (empty, binary, undecodable, too large, no papers); the store is then unchanged."""
+    plans (empty, binary, undecodable, too large, no papers) and for a name another file's plan
+    already has (unless `replace`); the store is then unchanged."""
     path = Path(source)
     decoded = read_plan_file(path)
     base = name or slug(path.stem)
     return import_text(store, decoded.text, base, source_path=str(path.resolve()), encoding=decoded.encoding,
-                       today=today, decode_note=decoded.note, display_name=path.name)
+                       today=today, decode_note=decoded.note, display_name=path.name, replace=replace,
+                       name_given=name is not None)
 
 
 def import_bytes(store: Store, data: bytes, name: str, *, today: date | None = None) -> ImportResult:
@@ -460,6 +515,7 @@ def import_bytes(store: Store, data: bytes, name: str, *, today: date | None = N
 def import_text(
     store: Store, text: str, name: str, *, source_path: str | None = None, encoding: str = "utf-8",
     today: date | None = None, decode_note: str | None = None, display_name: str | None = None,
+    replace: bool = False, name_given: bool = True,
 ) -> ImportResult:
     today = today or date.today()
     shown = display_name or name
@@ -481,6 +537,8 @@ def import_text(
         resolve_papers(plan)
 
     names = [name] if len(parsed) == 1 else [f"{name}-{k + 1}" for k in range(len(parsed))]
+    if not replace:
+        _refuse_name_clash(store, name, names, source_path, name_given)
     result = ImportResult(plans=[], encoding=encoding)
     if decode_note:
         result.notes.append(decode_note)
@@ -500,9 +558,27 @@ def import_text(
     return result
 
 
+def _refuse_name_clash(store: Store, base: str, names: list[str], source_path: str | None, name_given: bool) -> None:
+    """Another file's plan under this name is not replaced silently (two `notes/plan.md` files in two
+    folders both default to `plan`). Re-importing the same file, wherever it was read from before
+    when the path is unknown, updates it as always."""
+    if source_path is None:
+        return
+    marks = ", ".join("?" * len(names))
+    rows = store.all(f"SELECT name, source_path FROM plans WHERE name IN ({marks}) OR source_name = ?", (*names, base))
+    for row in rows:
+        if row["source_path"] and row["source_path"] != source_path:
+            flag = "another --name" if name_given else "--name NAME"
+            raise BadInput(
+                f"a plan named {row['name']!r} already exists, imported from {row['source_path']}; nothing was imported",
+                f"pass {flag} to keep both, or --replace to replace it with this file",
+            )
+
+
 _ITEM_COLUMNS = (
     "position", "kind", "text", "title", "phase", "month_start", "month_end", "week_label", "week_start", "week_end",
     "date_start", "date_end", "section", "topic", "line", "note", "done", "arxiv_id", "doi", "year", "authors", "venue", "paper_id",
+    "reason", "places", "outline",
 )
 
 
@@ -557,7 +633,9 @@ def _store_plan(store: Store, plan: ParsedPlan, name: str, *, base: str, part: i
             "section": item.section, "topic": item.topic, "line": item.line, "note": item.note, "done": int(item.done),
             "arxiv_id": item.arxiv_id, "doi": item.doi, "year": item.year,
             "authors": json.dumps(item.authors, ensure_ascii=False) if item.authors else None, "venue": item.venue,
-            "paper_id": paper_id,
+            "paper_id": paper_id, "reason": item.reason,
+            "places": json.dumps(item.places, ensure_ascii=False) if item.places else None,
+            "outline": json.dumps(item.outline, ensure_ascii=False) if item.outline else None,
         }
         old = existing.pop(item.key, None)
         if old is None:

@@ -387,6 +387,7 @@ class Item:
     venue: str | None = None
     label: str | None = None            # the line's own label (书籍, Paper)
     mention: bool = False               # a paper named in passing ("the LoRA paper")
+    reason: str | None = None           # why this kind, in a few words (`kb plan show --why`)
 
 
 _COURSE_HINT = re.compile(r"课程|讲座|公开课|网课|\bcourses?\b|\blectures?\b|\bCS\s?\d{2,3}\w?\b|coursera|edx|udacity|mooc|deeplearning\.ai|专项", re.I)

@@ -118,6 +118,8 @@ def item_dict(r: sqlite3.Row) -> dict[str, Any]:
         "arxiv_id": r["arxiv_id"], "doi": r["doi"], "year": r["year"],
         "authors": json.loads(r["authors"]) if r["authors"] else [], "venue": r["venue"],
         "paper_id": r["paper_id"], "paper": None,
+        "reason": r["reason"], "places": json.loads(r["places"]) if r["places"] else [],
+        "outline": json.loads(r["outline"]) if r["outline"] else [],
     }
     if r["paper_id"] is not None and r["p_citekey"] is not None:
         d["paper"] = {
