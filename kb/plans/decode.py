@@ -1,12 +1,15 @@
 """Reading a plan file: size, binary and encoding checks, with a clear message for each refusal.
 
 Plans come as UTF-8 mostly, but Chinese plans saved by Windows tools are often GBK (read here
-as GB18030, its superset); UTF-16 with a byte-order mark and Windows-1252 English also occur.
+as GB18030, its superset), Traditional Chinese ones Big5, Japanese ones Shift-JIS; UTF-16 with
+a byte-order mark and Windows-1252 English also occur. Which legacy encoding a file is in is
+charset-normalizer's call; a file no encoding fits is refused.
 """
 
 from __future__ import annotations
 
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,19 +39,28 @@ class Decoded:
 
 
 def read_plan_file(path: str | Path) -> Decoded:
+    """The file's text. Anything but a regular file (a FIFO would block the import forever,
+    /dev/zero would fill memory) is refused before it is opened, and the size is checked before a
+    byte is read; reading stops at the limit in any case (a file may grow, /proc lies about size)."""
     path = Path(path)
-    if not path.exists():
-        raise BadInput(f"no such file: {path}")
-    if path.is_dir():
-        raise BadInput(f"{path} is a folder, not a plan file")
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise BadInput(
-                f"{path.name} is {size / 1024 / 1024:.1f} MB, too large for a reading plan (the limit is {MAX_BYTES // 1024 // 1024} MB)",
-                "split it, or check that it is the right file",
-            )
-        data = path.read_bytes()
+        info = path.stat()
+    except FileNotFoundError:
+        raise BadInput(f"no such file: {path}") from None
+    except PermissionError as exc:
+        raise BadInput(f"cannot read {path}: permission denied") from exc
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise BadInput(f"{path} is a folder, not a plan file")
+    if not stat.S_ISREG(info.st_mode):
+        raise BadInput(f"{path} is {_special_kind(info.st_mode)}, not a plan file; nothing was read",
+                       "give the path of a Markdown or text file")
+    if info.st_size > MAX_BYTES:
+        raise _too_large(path.name, info.st_size)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
     except PermissionError as exc:
         raise BadInput(f"cannot read {path}: permission denied") from exc
     except OSError as exc:
@@ -56,12 +68,26 @@ def read_plan_file(path: str | Path) -> Decoded:
     return decode_bytes(data, name=path.name)
 
 
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _too_large(name: str, size: int) -> BadInput:
+    return BadInput(
+        f"{name} is {size / 1024 / 1024:.1f} MB, too large for a reading plan (the limit is {MAX_BYTES // 1024 // 1024} MB)",
+        "split it, or check that it is the right file",
+    )
+
+
 def decode_bytes(data: bytes, name: str = "the plan") -> Decoded:
     if len(data) > MAX_BYTES:
-        raise BadInput(
-            f"{name} is {len(data) / 1024 / 1024:.1f} MB, too large for a reading plan (the limit is {MAX_BYTES // 1024 // 1024} MB)",
-            "split it, or check that it is the right file",
-        )
+        raise _too_large(name, len(data))
     if not data.strip():
         raise BadInput(f"{name} is empty", "write the plan first: headings for months/weeks, papers in a list")
     for magic, what, hint in _MAGIC:
@@ -86,21 +112,42 @@ def decode_bytes(data: bytes, name: str = "the plan") -> Decoded:
         raise BadInput(f"{name} looks like a binary file, not a text plan", "a plan is Markdown or plain text")
     if _try(data, "utf-8"):
         return _checked(data.decode("utf-8"), "utf-8", name)
-    # GBK / GB18030: accept only when the result is mostly Chinese (a Latin-1 file would decode too, as nonsense)
-    if _try(data, "gb18030"):
-        text = data.decode("gb18030")
-        if _mostly_cjk(text):
-            return _checked(text, "gb18030", name, note=f"{name} is not UTF-8; decoded it as GBK (GB18030)")
-    if _try(data, "big5"):
-        text = data.decode("big5")
-        if _mostly_cjk(text):
-            return _checked(text, "big5", name, note=f"{name} is not UTF-8; decoded it as Big5")
-    if _try(data, "cp1252"):
-        text = data.decode("cp1252")
-        if _plausible_western(text):
-            return _checked(text, "cp1252", name, note=f"{name} is not UTF-8; decoded it as Windows-1252")
-    _undecodable(name)
-    raise AssertionError("unreachable")
+    return _detected(data, name)
+
+
+# Legacy encodings plans arrive in, and how to name them to the user. charset-normalizer finds
+# the encoding (a hand-written guesser reads Shift-JIS as GBK: both decode without error).
+_ENCODING_NAMES = {
+    "gb18030": "GBK (GB18030)", "gb2312": "GBK (GB18030)", "gbk": "GBK (GB18030)", "hz": "GBK (GB18030)",
+    "big5": "Big5", "big5hkscs": "Big5", "cp950": "Big5",
+    "cp932": "Shift-JIS", "shift_jis": "Shift-JIS", "shift_jis_2004": "Shift-JIS", "shift_jisx0213": "Shift-JIS",
+    "euc_jp": "EUC-JP", "euc_jis_2004": "EUC-JP", "iso2022_jp": "ISO-2022-JP",
+    "cp949": "EUC-KR", "euc_kr": "EUC-KR", "johab": "Johab",
+    "cp1252": "Windows-1252", "latin_1": "Latin-1", "iso8859_15": "Latin-9", "cp1250": "Windows-1250",
+}
+_CHAOS_LIMIT = 0.2  # charset-normalizer's "mess" ratio above which the text is not trusted
+
+
+def _detected(data: bytes, name: str) -> Decoded:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, threshold=_CHAOS_LIMIT).best()
+    if best is None:
+        _undecodable(name)
+    encoding = best.encoding
+    # GB18030 is the superset of GB2312/GBK: a file named either may use its extra characters
+    if encoding in ("gb2312", "gbk", "hz"):
+        encoding = "gb18030"
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        _undecodable(name)
+    if encoding != "cp1252" and _try(data, "cp1252") and data.decode("cp1252") == text:
+        encoding = "cp1252"  # the same text either way (“smart quotes” are in several code pages): say the usual one
+    if encoding in ("cp1252", "latin_1", "iso8859_15", "cp1250") and not _plausible_western(text):
+        _undecodable(name)
+    shown = _ENCODING_NAMES.get(encoding, encoding)
+    return _checked(text, encoding, name, note=f"{name} is not UTF-8; decoded it as {shown}")
 
 
 def _try(data: bytes, encoding: str) -> bool:
@@ -113,18 +160,9 @@ def _try(data: bytes, encoding: str) -> bool:
 
 def _undecodable(name: str):
     raise BadInput(
-        f"{name} is neither UTF-8 nor GBK text and could not be decoded",
+        f"{name} is neither UTF-8 nor GBK text and could not be decoded (no other encoding fits it either)",
         "re-save it as UTF-8 (most editors: Save with Encoding → UTF-8)",
     )
-
-
-def _mostly_cjk(text: str) -> bool:
-    non_ascii = [ch for ch in text if ord(ch) > 127]
-    if not non_ascii:
-        return False
-    good = sum(1 for ch in non_ascii if "\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
-               or ch in "“”‘’…—·《》")
-    return good / len(non_ascii) >= 0.9
 
 
 def _plausible_western(text: str) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Iterable
 
 KINDS = ("paper", "book", "course", "tutorial", "task", "other")
@@ -61,13 +62,28 @@ _SECTION_EXACT = {
 }
 
 
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def simplified(text: str) -> str:
+    """Traditional Chinese in Simplified characters (論文閱讀 -> 论文阅读), for matching the words
+    that name a section or a kind; the user's text itself is never rewritten."""
+    if not _CJK.search(text):
+        return text
+    return _t2s().convert(text)
+
+
 def section_kind(label: str | None, *, strict: bool = False) -> str | None:
     """paper / book / course / tutorial / task / other / mixed for a section label, or None.
     strict: known labels only (for a label at the head of a line: "书籍：《…》"), no guessing
     from parts of words ("科技文档/代码生成：…" is not a documentation list)."""
     if not label:
         return None
-    key = re.sub(r"[*_`#:：\s]+", " ", unicodedata.normalize("NFKC", label)).strip().lower()
+    key = re.sub(r"[*_`#:：\s]+", " ", simplified(unicodedata.normalize("NFKC", label))).strip().lower()
     key = re.sub(r"^\d+[.)、]\s*", "", key)
     if key in _SECTION_EXACT:
         return _SECTION_EXACT[key]

@@ -86,6 +86,25 @@ class Case:
 
 
 PLAN_PROSE = "# My reading\n\n## Ideas\n\n### Later\n\n---\n"
+
+
+def _plan_fifo(env: Env) -> list[str]:
+    import os
+
+    path = env.tmp / "plan.md"
+    os.mkfifo(path)
+    return ["plan", "import", str(path)]
+
+
+def _plan_name_taken(env: Env) -> list[str]:
+    first = env.file("a/plan.md", "- arXiv:1706.03762 Attention Is All You Need\n")
+    env.ok("plan", "import", str(first))
+    return ["plan", "import", str(env.file("b/plan.md", "- arXiv:2106.09685 LoRA\n"))]
+
+
+def _plan_unmatched_no_zotero(env: Env) -> list[str]:
+    env.ok("plan", "import", str(env.file("p.md", "- arXiv:1706.03762 Attention Is All You Need\n")))
+    return ["plan", "unmatched"]
 PDF_MIN = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -222,6 +241,12 @@ CASES: list[Case] = [
          lambda e: ["plan", "import", str(e.tmp)], 2, "directory"),
     Case("plan-show-unknown", "plans", "`kb plan show` of a plan that does not exist",
          lambda e: ["plan", "show", "no-such-plan"], 3, "no plan"),
+    Case("plan-fifo", "plans", "a named pipe (FIFO) given as the plan file", _plan_fifo, 2, "named pipe"),
+    Case("plan-device", "plans", "`/dev/zero` given as the plan file", lambda e: ["plan", "import", "/dev/zero"], 2, "is a device"),
+    Case("plan-name-taken", "plans", "a second `plan.md` from another folder, under the name the first one has", _plan_name_taken,
+         2, "already exists"),
+    Case("plan-unmatched-no-zotero", "plans", "`kb plan unmatched` with no Zotero library connected",
+         _plan_unmatched_no_zotero, 3, "no Zotero library is connected"),
     # -- PDFs (kb add) ----------------------------------------------------------------------------
     Case("pdf-not-pdf", "PDFs", "`kb add` of an HTML login page saved as paper.pdf",
          lambda e: ["add", str(e.file("paper.pdf", "<html><body>Please log in</body></html>"))], 1, "not a PDF"),
