@@ -167,7 +167,8 @@ def _parse_part(blocks: list[markdown.Block], aliases, today: date) -> ParsedPla
     para_section: str | None = None
     para_time: weeks.TimeMark | None = None
     out: list[PlanItem] = []
-    title = next((b.text for b in blocks if b.type == "heading" and b.level == 1 and weeks.parse(b.text) is None), None)
+    title_block = next((b for b in blocks if b.type == "heading" and b.level == 1 and weeks.parse(b.text) is None), None)
+    title = title_block.text if title_block else None
     if title is None:
         title = next((b.text for b in blocks if b.type == "heading" and b.level <= 2 and weeks.parse(b.text) is None
                       and items_mod.section_kind(_clean_label(b.text)) is None), None)
@@ -176,6 +177,8 @@ def _parse_part(blocks: list[markdown.Block], aliases, today: date) -> ParsedPla
     item_label: dict[int, str | None] = {}
     item_time: dict[int, weeks.TimeMark | None] = {}
     by_uid = {b.uid: b for b in blocks}
+    by_block: dict[int, list[PlanItem]] = {}  # the items each list item gave, for the lines under it
+    lang = detect_lang("\n".join(b.text for b in blocks))
 
     def time_context(extra: list[weeks.TimeMark]) -> dict[str, Any]:
         phase = month = week = None
@@ -248,6 +251,43 @@ def _parse_part(blocks: list[markdown.Block], aliases, today: date) -> ParsedPla
             outline=[_clean_label(f.text) or "" for f in stack if f.kind != "time" and f.level > 1],
             **{k: v for k, v in ctx.items() if not k.startswith("_")},
         ))
+        by_block.setdefault(block.uid, []).append(out[-1])
+
+    def doi_of_entry_above(block: markdown.Block) -> bool:
+        """A bare DOI line under an entry ('Author, [Title](…), Venue' then '10.1145/…') is that
+        entry's DOI, not a paper of its own."""
+        doi = _bare_doi(block.text)
+        if doi is None or not out:
+            return False
+        above = out[-1]
+        if above.kind != "paper" or above.line is None or block.line - above.line > 2 or (above.doi and above.doi != doi):
+            return False
+        above.doi = doi
+        above.reason = f"{above.reason}; its DOI is on the line below" if above.reason else "its DOI is on the line below"
+        return True
+
+    def link_of_item_above(block: markdown.Block, label: str | None, rest: str) -> bool:
+        """'- **链接**：[arXiv:1706.03762](…)' under an item gives that item its paper link."""
+        if block.parent is None or not label or not _LINK_LABEL.fullmatch(items_mod.simplified(label).strip().lower()):
+            return False
+        parent_items = by_block.get(block.parent) or []
+        if not parent_items:
+            return False
+        hrefs = " ".join(l.url for l in items_mod.line_links(rest))
+        arxiv, doi = items_mod.find_arxiv(rest + " " + hrefs), items_mod.find_doi(hrefs + " " + rest)
+        paper_link = next((l for l in items_mod.line_links(rest) if l.verdict.kind == "paper"), None)
+        if not (arxiv or doi or paper_link):
+            return False
+        target = next((i for i in parent_items if i.kind == "paper"), None)
+        if target is None:
+            target = next((i for i in parent_items if i.title), None)
+            if target is None:
+                return False
+            target.kind = "paper"
+            target.reason = f"its {label} line links a paper ({paper_link.verdict.reason if paper_link else 'an id'})"
+        target.arxiv_id = target.arxiv_id or arxiv
+        target.doi = target.doi or doi
+        return True
 
     for block in blocks:
         idx = block.uid
@@ -258,10 +298,15 @@ def _parse_part(blocks: list[markdown.Block], aliases, today: date) -> ParsedPla
             mark = weeks.parse(block.text)
             if mark is not None:
                 stack.append(_Frame(block.level, "time", block.text, mark))
+            elif block is title_block and items_mod.section_kind(_clean_label(block.text), strict=True) is None:
+                stack.append(_Frame(block.level, "topic", block.text))  # "# Papers I keep": the plan's title, not a section
             elif items_mod.section_kind(_clean_label(block.text)) is not None and len(_clean_label(block.text)) <= 30:
                 stack.append(_Frame(block.level, "section", _clean_label(block.text)))
             else:
                 stack.append(_Frame(block.level, "topic", block.text))
+            continue
+
+        if block.type in ("para", "item") and doi_of_entry_above(block):
             continue
 
         if block.type == "para":
@@ -275,7 +320,7 @@ def _parse_part(blocks: list[markdown.Block], aliases, today: date) -> ParsedPla
                 continue
             section = para_section or heading_section()
             skind = items_mod.section_kind(section)
-            found = items_mod.classify(block.text, skind, aliases=aliases)
+            found = items_mod.classify(block.text, skind, aliases=aliases, lang=lang)
             for it in found:
                 # plain paragraphs are prose: only the papers they name (and the lines of a
                 # section that lists things, like a reference list without bullets) become items
@@ -285,7 +330,7 @@ def _parse_part(blocks: list[markdown.Block], aliases, today: date) -> ParsedPla
             continue
 
         if block.type == "row":
-            _table_row(block, heading_section() or para_section, time_context, add, aliases)
+            _table_row(block, heading_section() or para_section, time_context, add, aliases, lang)
             continue
 
         # list items
@@ -312,6 +357,8 @@ def _parse_part(blocks: list[markdown.Block], aliases, today: date) -> ParsedPla
             if label and not rest:
                 item_label[idx] = label
                 continue
+        if link_of_item_above(block, label, rest):
+            continue
         section = None
         for p in chain:
             if item_label.get(p):
@@ -320,20 +367,19 @@ def _parse_part(blocks: list[markdown.Block], aliases, today: date) -> ParsedPla
         section = section or para_section or heading_section()
         skind = items_mod.section_kind(section)
         ctx = time_context(own_marks)
-        found = items_mod.classify(body, skind, checked=block.checked, aliases=aliases)
+        found = items_mod.classify(body, skind, checked=block.checked, aliases=aliases, lang=lang)
         note = "\n".join(block.notes) if block.notes else None
         for n, it in enumerate(found):
             add(it, block, section, ctx, bool(block.checked), note if n == 0 else None)
         # papers named in the paragraphs under an item ("预习了一下论文《…》")
         known = {titles.normalize(i.title or "") for i in found if i.kind == "paper"}
         for text in block.notes:
-            for it in items_mod.classify(text, None, aliases=aliases):
+            for it in items_mod.classify(text, None, aliases=aliases, lang=lang):
                 if it.kind == "paper" and titles.normalize(it.title or "") not in known:
                     known.add(titles.normalize(it.title or ""))
                     add(it, block, section, ctx, bool(block.checked))
 
     text = "\n".join(b.text for b in blocks)
-    lang = detect_lang(text)
     out = fold_duplicates(out)
     for pos, item in enumerate(out):
         item.position = pos
@@ -343,15 +389,16 @@ def _parse_part(blocks: list[markdown.Block], aliases, today: date) -> ParsedPla
 
 _TABLE_TITLE = re.compile(r"(?i)^(papers?|titles?|readings?|what|items?|resources?|materials?|topics?|论文|标题|题目|名称|内容|资源|阅读)$")
 _TABLE_WEEK = re.compile(r"(?i)^(weeks?|wk|w|周|周次|时间|日期|dates?|when|schedule|months?|月份?|阶段|phase)$")
+_TABLE_NAME = re.compile(r"(?i)^(models?|names?|名字|模型|名称|方法|methods?|systems?)$")
 _TABLE_KIND = re.compile(r"(?i)^(types?|kinds?|类型|类别|category)$")
 _TABLE_DONE = re.compile(r"(?i)^(status|done|read\??|✓|✔|状态|完成|进度|已读)$")
 _DONE_VALUES = re.compile(r"(?i)^\s*(\[x\]|x|✓|✔|✅|☑|done|yes|y|read|finished|complete|completed|已读|完成|已完成|是)\s*$")
 
 
-def _table_row(block: markdown.Block, section: str | None, time_context, add, aliases) -> None:
+def _table_row(block: markdown.Block, section: str | None, time_context, add, aliases, lang: str) -> None:
     header = [items_mod.strip_inline(h).strip() for h in block.header]
     cells = block.cells + [""] * max(0, len(header) - len(block.cells))
-    cols = {"title": None, "week": None, "kind": None, "done": None}
+    cols: dict[str, int | None] = {"title": None, "week": None, "kind": None, "done": None, "name": None}
     for n, h in enumerate(header):
         for key, rx in (("title", _TABLE_TITLE), ("week", _TABLE_WEEK), ("kind", _TABLE_KIND), ("done", _TABLE_DONE)):
             if cols[key] is None and rx.match(h):
@@ -366,9 +413,15 @@ def _table_row(block: markdown.Block, section: str | None, time_context, add, al
         m = weeks.parse(cell)
         if m:
             marks.append(m)
+    for n, h in enumerate(header):
+        if cols.get("name") is None and _TABLE_NAME.match(h) and n != cols["title"]:
+            cols["name"] = n
     used = {cols["week"], cols["kind"], cols["done"]}
     if cols["title"] is not None:
         parts = [cells[cols["title"]]] + [c for n, c in enumerate(cells) if n not in used and n != cols["title"] and _looks_like_ref(c)]
+        title_text = items_mod.strip_inline(cells[cols["title"]])
+        if cols.get("name") is not None and (not title_text or items_mod.is_generic_link_text(title_text)):
+            parts.insert(0, cells[cols["name"]])  # | T5 | [link](…) |: the model's name is the title there is
     else:
         parts = [c for n, c in enumerate(cells) if n not in used]
     text = " ".join(p for p in parts if p.strip())
@@ -381,8 +434,17 @@ def _table_row(block: markdown.Block, section: str | None, time_context, add, al
     elif cols["title"] is not None and items_mod.section_kind(header[cols["title"]]) not in (None, "other", items_mod.MIXED):
         skind = skind or items_mod.section_kind(header[cols["title"]])
     done = bool(cols["done"] is not None and _DONE_VALUES.match(items_mod.strip_inline(cells[cols["done"]])))
-    for it in items_mod.classify(text, skind, checked=done if cols["done"] is not None else None, aliases=aliases):
+    for it in items_mod.classify(text, skind, checked=done if cols["done"] is not None else None, aliases=aliases, lang=lang):
         add(it, block, section, time_context(marks), done)
+
+
+_LINK_LABEL = re.compile(r"(链接|论文链接|论文地址|地址|原文|论文|link|links|paper|pdf|arxiv|url|doi)")
+_BARE_DOI_LINE = re.compile(r"(?i)^\s*(?:doi\s*[:：]?\s*|https?://(?:dx\.)?doi\.org/)?(10\.\d{4,9}/\S+?)[.。]?\s*$")
+
+
+def _bare_doi(text: str) -> str | None:
+    m = _BARE_DOI_LINE.match(items_mod.strip_inline(text))
+    return m.group(1).lower() if m else None
 
 
 def _looks_like_ref(cell: str) -> bool:

@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Iterable
 
+from kb.plans import links as links_mod
+
 KINDS = ("paper", "book", "course", "tutorial", "task", "other")
 MIXED = "mixed"  # a section of resources of several kinds (推荐资源, Resources)
+SKIP = "skip"    # a label whose lines describe the item above (主要观点, 作者, 示例): no items of their own
 
 ARXIV_NEW = re.compile(r"(?<![\w.])(?:arxiv\s*[:：]?\s*|arxiv\.org/(?:abs|pdf)/)?(\d{2}(?:0[1-9]|1[0-2])\.\d{4,5})(?:v\d+)?(?:\.pdf)?(?![\d.]*\d)", re.I)
 ARXIV_OLD = re.compile(r"(?:arxiv\s*[:：]?\s*|arxiv\.org/(?:abs|pdf)/)([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?", re.I)
@@ -42,8 +45,12 @@ _SECTION_EXACT = {
     "论文工作": "task", "论文撰写": "task", "论文写作": "task", "投稿准备": "task", "研究交流": "task", "分析工作": "task",
     "开源准备": "task", "项目": "task", "项目实践": "task", "作业": "task", "练习": "task", "任务": "task",
     "领域专业知识": "task", "应用场景聚焦": "task", "基准测试与分析": "task", "动手实践": "task", "产出": "task",
-    "学习内容": "other", "学习时间": "other", "主要内容简述": "other", "主要观点": "other", "示例": "other",
-    "标题": "other", "副标题": "other", "日期": "other", "论文网站": "other", "在线社区": "other", "学习建议": "other",
+    "学习内容": "other", "学习时间": "other", "主要内容简述": SKIP, "主要观点": SKIP, "示例": SKIP,
+    "标题": SKIP, "副标题": SKIP, "日期": SKIP, "论文网站": "other", "在线社区": "other", "学习建议": "other",
+    "目录": SKIP, "目录页": SKIP, "封面": SKIP, "标题页": SKIP, "作者": SKIP, "核心贡献": SKIP, "贡献": SKIP, "意义": SKIP,
+    "简介": SKIP, "摘要": SKIP, "备注": SKIP, "核心思想": SKIP, "主要贡献": SKIP, "要点": SKIP,
+    "综述": "paper", "综述论文": "paper", "综述文章": "paper", "经典论文": "paper", "论文列表": "paper", "论文清单": "paper",
+    "视频": "course", "参考视频": "course", "视频教程": "tutorial",
     "推荐资源": MIXED, "学习资源": MIXED, "资源": MIXED, "参考资料": MIXED,
     # English
     "papers": "paper", "paper": "paper", "reading": "paper", "readings": "paper", "required reading": "paper",
@@ -58,6 +65,9 @@ _SECTION_EXACT = {
     "assignments": "task", "labs": "task", "deliverables": "task", "milestones": "task", "coding": "task",
     "implementation": "task", "experiments": "task", "homework": "task", "todo": "task", "to do": "task", "hands-on": "task",
     "goals": "other", "notes": "other", "tips": "other", "topics": "other", "summary": "other",
+    "surveys": "paper", "survey": "paper", "survey papers": "paper", "classic papers": "paper", "seminal papers": "paper",
+    "authors": SKIP, "author": SKIP, "abstract": SKIP, "tl;dr": SKIP, "tldr": SKIP, "contents": SKIP,
+    "table of contents": SKIP, "key idea": SKIP, "key ideas": SKIP, "contributions": SKIP, "contribution": SKIP,
     "resources": MIXED, "materials": MIXED,
 }
 
@@ -96,6 +106,12 @@ def section_kind(label: str | None, *, strict: bool = False) -> str | None:
         return "task"
     if "参考文献" in key or "文献" in key or ("论文" in key and any(w in key for w in ("阅读", "学习", "精读", "必读", "推荐", "核心", "关键"))):
         return "paper"
+    if "综述" in key:
+        return "paper"
+    if re.search(r"会议|期刊|\bvenues?\b|\bconferences?\b|\bjournals?\b", key):
+        return "other"  # target venues (潜在目标会议/期刊): names of conferences, not papers
+    if "视频" in key:
+        return "course"
     if "课程" in key:
         return "course"
     if "书" in key:
@@ -104,7 +120,7 @@ def section_kind(label: str | None, *, strict: bool = False) -> str | None:
         return "tutorial"
     if any(w in key for w in ("实践", "实验", "产出", "项目", "练习", "作业")):
         return "task"
-    if re.search(r"\b(papers?|readings?|references|literature)\b", key):
+    if re.search(r"\b(papers?|readings?|references|literature|surveys?)\b", key):
         return "paper"
     if re.search(r"\bbooks?\b", key):
         return "book"
@@ -196,6 +212,17 @@ _BOOK_RE = re.compile(r"《([^》]{1,300})》")
 _ITALIC_RE = re.compile(r"(?<![\w*])\*(?!\*)(?!\s)([^*]{3,300}?)(?<!\s)\*(?![\w*])|(?<![\w_])_(?!_)(?!\s)([^_]{3,300}?)(?<!\s)_(?![\w_])")
 
 
+_GENERIC_LINK = re.compile(
+    r"(?i)(paper|pdf|arxiv|link|here|code|github|doi|blog|video|slides?|html|abs|notes?|website|project( page)?|homepage|"
+    r"论文|链接|地址|原文|笔记|视频|代码|项目|主页|网页|全文|官网|pdf链接|论文链接|arxiv链接)"
+)
+
+
+def is_generic_link_text(text: str) -> bool:
+    """'paper', 'PDF', '[链接]': link text that names the kind of link, not the thing."""
+    return bool(_GENERIC_LINK.fullmatch(text.strip().strip("[]()（）")))
+
+
 @dataclass
 class Quoted:
     text: str
@@ -209,7 +236,7 @@ def quoted_spans(text: str) -> list[Quoted]:
     spans: list[Quoted] = []
     for m in _LINK.finditer(text):
         label = strip_inline(m.group("text")).strip()
-        if label and not re.fullmatch(r"(?i)(paper|pdf|arxiv|link|here|code|github|doi|blog|video|slides|html|abs|论文|链接|地址|原文)", label):
+        if label and not is_generic_link_text(label):
             spans.append(Quoted(label, "link", m.start(), m.end()))
     for m in _QUOTE_RE.finditer(text):
         inner = next(g for g in m.groups() if g is not None)
@@ -297,6 +324,13 @@ _ETAL_TAIL = re.compile(
     r"^(?P<title>.+?)\s*[(\[–—-]\s*(?P<authors>[A-Z][\w\-'’]+(?:\s+[A-Z][\w\-'’]+)?\s+(?:et\s+al\.?|and\s+[A-Z][\w\-'’]+|&\s+[A-Z][\w\-'’]+))"
     r"\s*,?\s*(?P<venue>[A-Za-z][\w&\- ]*?)?\s*,?\s*(?P<year>(?:19|20)\d{2})?\s*[)\]]?\s*[.。]?$"
 )
+# "Tianqi Chen, Thierry Moreau, et al. TVM: An Automated ... Compiler. OSDI 2018." — full names, a full stop,
+# the title, a full stop, a venue with a year
+_NAME = r"[A-Z][\w\-'’]+(?:\s+[A-Z]\.)*(?:\s+[A-Z][\w\-'’]+){1,2}"
+_AUTHOR_LIST = re.compile(
+    rf"^(?P<authors>{_NAME}(?:\s*,\s*(?:and\s+)?{_NAME})*(?:,?\s+(?:et\s+al\.?|and\s+{_NAME}))?)\.?\s+"
+    r"(?P<title>[A-Z0-9].{8,300}?[\w)?!])\.\s+(?P<venue>[^.]{0,80}?(?:19|20)\d{2})\.?$"
+)
 _VENUE_YEAR = re.compile(
     r"^(?:(?P<venue>[A-Za-z][\w&'’\- ]{1,60}?)?\s*['’]?(?P<year>(?:19|20)\d{2}|'\d{2})|(?:In\s+)?(?P<venue2>[A-Z][A-Za-z]*[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*){0,3}))\.?$"
 )
@@ -354,7 +388,9 @@ def parse_reference(text: str) -> Reference | None:
             venue = re.sub(r"\s*\((?:pp|vol)\.[^)]*\)\.?$", "", venue).strip() or None
         return Reference(clean_title(title), parse_apa_authors(m.group("authors")), int(m.group("year")), venue, "apa")
     m = _ETAL_HEAD.match(plain)
-    if m:
+    if m and (m.group("year") or YEAR.search(m.group("rest")) or _QUOTE_RE.search(m.group("rest")) or _ITALIC_RE.search(m.group("rest"))
+              or "et al" in m.group("authors")):
+        # "Smith and Jones, Title, Venue 2020"; prose ("Lectures Tuesdays and Thursdays. Readings ...") has no year or quotes
         rest = m.group("rest").strip()
         year = int(m.group("year")) if m.group("year") else None
         venue = None
@@ -379,6 +415,13 @@ def parse_reference(text: str) -> Reference | None:
             year = int(ym.group(1)) if ym else None
         authors = [re.sub(r"\s+et\s+al\.?$", "", a).strip() for a in re.split(r"\s+(?:and|&)\s+", m.group("authors"))]
         return Reference(clean_title(title), authors, year, venue, "etal")
+    m = _AUTHOR_LIST.match(plain)
+    if m and looks_like_title(m.group("title")):
+        authors = [re.sub(r"^and\s+|\s+et\s+al\.?$", "", a.strip()) for a in m.group("authors").split(",")]
+        year = YEAR.search(m.group("venue"))
+        venue = re.sub(r"[,\s]*(?:19|20)\d{2}.*$", "", m.group("venue")).strip(" ,.") or None
+        return Reference(clean_title(m.group("title")), [a for a in authors if a and a != "et al."], int(year.group(1)) if year else None,
+                         venue, "authors")
     m = _ETAL_TAIL.match(plain)
     if m and looks_like_title(m.group("title")):
         authors = [re.sub(r"\s+et\s+al\.?$", "", a).strip() for a in re.split(r"\s+(?:and|&)\s+", m.group("authors"))]
@@ -426,17 +469,81 @@ def _kind_for_other_marked(text: str, section: str | None) -> str:
     return section or "other"
 
 
+@dataclass
+class LineLink:
+    text: str
+    url: str
+    start: int
+    end: int
+    verdict: links_mod.Verdict
+
+
+def line_links(body: str) -> list[LineLink]:
+    """The links of a line: Markdown links and bare URLs, each with what it points at."""
+    out: list[LineLink] = []
+    for m in _LINK.finditer(body):
+        out.append(LineLink(strip_inline(m.group("text")), m.group("url"), m.start(), m.end(), links_mod.verdict(m.group("url"), m.group("text"))))
+    masked = _LINK.sub(lambda m: " " * len(m.group(0)), body)
+    for start, end, url in links_mod.bare_urls(masked):
+        out.append(LineLink("", url, start, end, links_mod.verdict(url)))
+    out.sort(key=lambda l: l.start)
+    return out
+
+
+def _link_title(text: str) -> str | None:
+    """A link's text when it is a title (not 'PDF', not a host name, not an id)."""
+    t = clean_title(text)
+    if not t or is_generic_link_text(t) or links_mod.is_host_name(t) or re.fullmatch(r"(?i)(arxiv\s*[:：]?\s*)?\d{4}\.\d{4,5}(v\d+)?", t):
+        return None
+    if find_doi(t) == t.lower():
+        return None
+    return t if looks_like_title(t) or re.search(r"[A-Za-z]{2,}", t) else None
+
+
+def _glued_name(before: str) -> bool:
+    """'BERT 《…》', 'LoRA《…》', 'InstructGPT：《…》': a model's name written just before the title."""
+    tail = re.sub(r"[*_`]", "", before).rstrip()
+    return bool(re.search(r"(?:^|[\s(（、，,])[A-Za-z][\w\-.+]*\d*\s*[:：]?$", tail)) and not re.search(r"(?i)(read|see|skim)\s*[:：]?$", tail)
+
+
+def _is_prose(plain: str) -> bool:
+    """A sentence or two of prose (a list's introduction), not a title: several sentences, or a
+    long line that ends in a full stop and talks to the reader."""
+    t = plain.strip()
+    words = _LATIN_WORD.findall(t)
+    if re.search(r"[a-z]{2}[.!?]\s+[A-Z][a-z]", t) and len(words) >= 8:
+        return True
+    return len(words) >= 10 and t.endswith(".") and bool(re.search(r"(?i)\b(i|we|you|here|this list|these)\b", t))
+
+
+def _english_title_line(plain: str) -> bool:
+    """A line that is only an English title: no Chinese, capitalised, three or more words, not an
+    instruction ('reproduce the numbers') and not a sentence ending in a full stop."""
+    t = plain.strip()
+    if _CJK.search(t) or not re.match(r"[A-Z0-9]", t) or t.endswith((".", "。", "?", "!")) and not t.endswith("?"):
+        return False
+    verb = _TASK_HINT.match(t)
+    if (verb and (verb.end() == len(t) or not t[verb.end()].isalpha())) or re.search(r"https?://", t):
+        return False  # "Implement …", "Run …"; "Benchmarking Large Language Models …" is a title
+    words = _LATIN_WORD.findall(t)
+    # "OSDI, ASPLOS, MLSys" or "IEEE TPAMI, IEEE TKDE" are acronyms, not a title
+    return len(words) >= 3 and sum(1 for w in words if re.search(r"[a-z]{2}", w)) >= 2 and len(t) <= 250
+
+
 def classify(
     text: str,
     section: str | None,
     *,
     checked: bool | None = None,
     aliases: Callable[[str], str | None] | None = None,
+    lang: str | None = None,
 ) -> list[Item]:
-    """The items one line holds (usually one; a line naming several papers gives several).
+    """The items one line holds (usually one; a line naming several papers gives several), each
+    with the reason for its kind.
 
-    section: the kind its section implies (paper, book, course, tutorial, task, other, mixed) or None.
+    section: the kind its section implies (paper, book, course, tutorial, task, other, mixed, skip) or None.
     aliases: short name -> canonical title (from the catalog), for mentions like "the LoRA paper".
+    lang: the plan's language ("zh": an English title alone on a line stands out as a paper).
     """
     raw = text.strip()
     label, rest = split_label(raw)
@@ -445,30 +552,61 @@ def classify(
     if label and not rest:
         return []  # a bare label is a section, not an item
     ctx = label_kind or section
+    if ctx == SKIP:
+        return []  # 主要观点 / 作者 / 示例: what is said about the item above, not an item
     plain = strip_inline(body)
     if not plain:
         return []
+    where = f"under {section_label(label, ctx)}" if ctx else ""
 
-    # Identifiers anywhere in the line (links included) make it a paper.
-    hrefs = " ".join(url for _, url in links(body))
+    def item(kind: str, title: str | None = None, reason: str = "", **kw) -> Item:
+        return Item(kind, plain, title, label=label, reason=reason, **kw)
+
+    # The links say a lot: a paper's host and path, or a video, a wiki page, a blog.
+    found = line_links(body)
+    paper_links = [l for l in found if l.verdict.kind == "paper"]
+    other_links = [l for l in found if l.verdict.kind not in (None, "paper")]
+    hrefs = " ".join(l.url for l in found)
     arxiv = find_arxiv(body + " " + hrefs)
     doi = find_doi(hrefs + " " + body)
 
-    ref = parse_reference(body) if ctx not in ("course", "tutorial", "task") or arxiv or doi else None
+    # several papers on one line, each under its own link ("[BERT](…), [RoBERTa](…)")
+    titled = [(l, _link_title(l.text)) for l in paper_links]
+    titled = [(l, t) for l, t in titled if t]
+    if len(titled) >= 2 and len({titles_normalize(t) for _, t in titled}) == len(titled):
+        return [item("paper", t, f"{l.verdict.reason}; one of {len(titled)} paper links on the line",
+                     arxiv_id=find_arxiv(l.url), doi=find_doi(l.url), year=_year(l.url, find_arxiv(l.url)))
+                for l, t in titled]
+
+    ref = parse_reference(body) if ctx not in ("course", "tutorial", "task") or arxiv or doi or paper_links else None
     if ref and ref.style == "apa":
         kind = "book" if (ref.venue and _PUBLISHER.search(ref.venue) and not arxiv and not doi) else "paper"
-        return [Item(kind, plain, ref.title, arxiv, doi, ref.year, ref.authors, ref.venue, label)]
+        why = "a reference (authors, year, title, venue)" + (" published by a press: a book" if kind == "book" else "")
+        return [item(kind, ref.title, why, arxiv_id=arxiv, doi=doi, year=ref.year, authors=ref.authors, venue=ref.venue)]
 
     spans = quoted_spans(body)
     title_spans = [q for q in spans if looks_like_title(q.text) or q.style == "book"]
 
-    if arxiv or doi:
-        title = _title_from(body, title_spans, ref)
+    if arxiv or doi or paper_links:
+        title = _title_from(body, title_spans, ref, paper_links)
         year = ref.year if ref and ref.year else _year(plain, arxiv)
-        return [Item("paper", plain, title, arxiv, doi, year, ref.authors if ref else [], ref.venue if ref else None, label)]
+        if paper_links:
+            why = paper_links[0].verdict.reason
+        else:
+            why = f"arXiv id {arxiv}" if arxiv else f"DOI {doi}"
+        return [item("paper", title, why, arxiv_id=arxiv, doi=doi, year=year, authors=ref.authors if ref else [],
+                     venue=ref.venue if ref else None)]
+
+    # A line whose only links point at something that is not a paper is that thing, whatever its section.
+    outside = [q for q in spans if q.style != "link"]
+    if other_links and not outside and not ref:
+        main = other_links[0]
+        kind = ctx if ctx in ("book", "course", "tutorial", "task") else main.verdict.kind
+        t = _link_title(main.text) or _short_title(_strip_spans(body, [Quoted("", "link", l.start, l.end) for l in found]), kind or "other")
+        return [item(kind or "other", t if kind not in ("task", "other") else None, main.verdict.reason)]
 
     if ref and ctx not in ("book", "course", "tutorial", "task"):
-        return [Item("paper", plain, ref.title, None, None, ref.year, ref.authors, ref.venue, label)]
+        return [item("paper", ref.title, "a reference (authors, title, venue)", year=ref.year, authors=ref.authors, venue=ref.venue)]
 
     if ctx == "paper":
         papers = [q for q in title_spans if q.style != "italic" or len(title_spans) == 1]
@@ -477,31 +615,34 @@ def classify(
             for q in papers:
                 t = clean_title(q.text)
                 if _COLLECTION.search(t) and (_CJK.search(t) or "series" in t.lower()):
-                    out.append(Item("other", plain, t, label=label))
+                    out.append(item("other", t, "names a series of papers, not one"))
                     continue
-                out.append(Item("paper", plain, t, year=_year(_outside(body, q)), authors=_authors_in(_outside(body, q)), label=label))
+                out.append(item("paper", t, f"a {_STYLE_WORD[q.style]} title {where}",
+                                year=_year(_outside(body, q)), authors=_authors_in(_outside(body, q))))
             return out
         candidate = clean_title(_LEADING_VERB.sub("", plain))
+        if _is_prose(plain):
+            return [item("other", None, f"a sentence, not a title, though {where}")]
         if looks_like_title(candidate) and not _TASK_HINT.match(plain):
-            return [Item("paper", plain, candidate, year=_year(plain), label=label)]
+            return [item("paper", candidate, f"a title {where}", year=_year(plain))]
         mentioned = _mentions(plain, aliases)
         if mentioned:
-            return [Item("paper", plain, t, label=label, mention=True) for t in mentioned]
-        return [Item("other", plain, None, label=label)]
+            return [item("paper", t, "a paper named by its short name next to the word paper", mention=True) for t in mentioned]
+        return [item("other", None, f"not a title, though {where}")]
 
     if ctx == "other":
-        return [Item("other", plain, None, label=label)]
+        return [item("other", None, f"{where}")]
 
     if ctx in ("book", "course", "tutorial", "task"):
         kind = _kind_for_other_marked(plain, ctx)
         named = [q for q in spans if q.style != "italic"] or spans
         # a book is its title; a course or tutorial reads better whole ("Hugging Face课程“…”入门章节")
         t = named[0].text if named and kind == "book" else None
-        if kind == "task" and aliases is not None and _PAPER_WORD.search(plain):
+        if kind == "task" and aliases is not None and _PAPER_WORD.search(simplified(plain)):
             mentioned = _mentions(_strip_spans(body, spans), aliases)
             if mentioned:
-                return [Item("task", plain, None, label=label)] + [Item("paper", plain, m, label=label, mention=True) for m in mentioned]
-        return [Item(kind, plain, clean_title(t) if t else _short_title(plain, kind), label=label)]
+                return [item("task", None, where)] + [item("paper", m, "a paper named in a task", mention=True) for m in mentioned]
+        return [item(kind, clean_title(t) if t else _short_title(plain, kind), where)]
 
     # No section says what this is (or a mixed resources list): go by the line itself.
     items: list[Item] = []
@@ -509,42 +650,68 @@ def classify(
         before = body[max(0, q.start - 12): q.start]
         t = clean_title(q.text)
         if q.style == "book":
-            if re.search(r"论文|文章|paper", before, re.I):
-                items.append(Item("paper", plain, t, label=label))
+            if re.search(r"论文|文章|paper", simplified(before), re.I):
+                items.append(item("paper", t, "《…》 after the word 论文/paper"))
+            elif _LATIN_WORD.search(t) and not _CJK.search(t) and _glued_name(body[: q.start]):
+                items.append(item("paper", t, "a model's name, then its paper's title in 《…》"))
+            elif aliases is not None and not _CJK.search(t) and aliases(t):
+                items.append(item("paper", t, "《…》 holds a title the catalog knows as a paper"))
             elif _COLLECTION.search(t):
-                items.append(Item("other", plain, t, label=label))
+                items.append(item("other", t, "names a series, not one work"))
             else:
-                items.append(Item("book", plain, t, label=label))
-        elif _PAPER_WORD.search(before + body[q.end: q.end + 8]) or re.search(r"\bread\b|阅读", before, re.I):
-            items.append(Item("paper", plain, t, year=_year(_outside(body, q)), label=label))
+                items.append(item("book", t, "《…》 is a book's title in Chinese usage"))
+        elif _PAPER_WORD.search(simplified(before + body[q.end: q.end + 8])) or re.search(r"\bread\b|阅读", before, re.I):
+            items.append(item("paper", t, f"a {_STYLE_WORD[q.style]} title next to the word paper/read", year=_year(_outside(body, q))))
         elif aliases is not None and aliases(t):
-            items.append(Item("paper", plain, t, label=label))
+            items.append(item("paper", t, "a title the catalog knows as a paper"))
     papers = [i for i in items if i.kind == "paper"]
-    mentioned = _mentions(_strip_spans(body, spans), aliases) if _PAPER_WORD.search(plain) else []
+    mentioned = _mentions(_strip_spans(body, spans), aliases) if _PAPER_WORD.search(simplified(plain)) else []
     known = {i.title for i in papers}
-    mention_items = [Item("paper", plain, m, label=label, mention=True) for m in mentioned if m not in known]
+    mention_items = [item("paper", m, "a paper named by its short name next to the word paper", mention=True) for m in mentioned if m not in known]
     if items or mention_items:
         own_kind = "task" if checked is not None and not (papers or mention_items) else None
         if (items and not papers) and not mention_items:
             return items
         if own_kind:
-            return [Item("task", plain, None, label=label)] + items + mention_items
+            return [item("task", None, "a checkbox line")] + items + mention_items
         return items + mention_items
+    if not spans and aliases is not None and len(plain) > 12 and not _TASK_HINT.match(plain) and aliases(clean_title(plain)):
+        return [item("paper", clean_title(plain), "the whole line is a title the catalog knows")]
+    if lang == "zh" and not spans and _english_title_line(plain):
+        return [item("paper", clean_title(plain), "an English title alone on a line of a Chinese plan")]
     marker = re.search(r"(?i)\((course|lecture|video|tutorial|docs?|book)\)|^watch\b", plain)
     if marker:
         word = (marker.group(1) or "course").lower()
         kind = {"lecture": "course", "video": "course", "doc": "tutorial", "docs": "tutorial"}.get(word, word)
-        return [Item(kind, plain, _short_title(re.sub(r"(?i)\s*\((course|lecture|video|tutorial|docs?|book)\)", "", plain), kind), label=label)]
+        return [item(kind, _short_title(re.sub(r"(?i)\s*\((course|lecture|video|tutorial|docs?|book)\)", "", plain), kind), f"marked ({word})")]
     if checked is not None or _TASK_HINT.match(plain):
-        return [Item("task", plain, None, label=label)]
+        return [item("task", None, "a checkbox line" if checked is not None else "starts with a verb of doing")]
+    if other_links:
+        return [item(other_links[0].verdict.kind or "other", None, other_links[0].verdict.reason)]
     if ctx == MIXED or ctx is None:
         if _COURSE_HINT.search(plain):
-            return [Item("course", plain, _short_title(plain, "course"), label=label)]
+            return [item("course", _short_title(plain, "course"), "names a course or lectures")]
         if _TUTORIAL_HINT.search(plain):
-            return [Item("tutorial", plain, _short_title(plain, "tutorial"), label=label)]
+            return [item("tutorial", _short_title(plain, "tutorial"), "names a tutorial, docs or a blog")]
         if _BOOK_HINT.search(plain) and not _CJK.search(plain[:1]):
-            return [Item("book", plain, _short_title(plain, "book"), label=label)]
-    return [Item("other", plain, None, label=label)]
+            return [item("book", _short_title(plain, "book"), "names a book or chapters")]
+    return [item("other", None, "nothing marks it as a paper, book, course, tutorial or task")]
+
+
+_STYLE_WORD = {"quote": "quoted", "book": "《…》", "italic": "italic", "link": "linked"}
+
+
+def section_label(label: str | None, ctx: str | None) -> str:
+    if label:
+        return f"the label {label!r}"
+    return {"paper": "a papers heading", "book": "a books heading", "course": "a courses heading", "tutorial": "a tutorials heading",
+            "task": "a tasks heading", "other": "a heading for notes", MIXED: "a resources heading"}.get(ctx or "", "a heading")
+
+
+def titles_normalize(text: str) -> str:
+    from kb import titles
+
+    return titles.normalize(text)
 
 
 def _short_title(plain: str, kind: str) -> str | None:
@@ -565,7 +732,13 @@ def _strip_spans(body: str, spans: Iterable[Quoted]) -> str:
     return strip_inline(out)
 
 
-def _title_from(body: str, spans: list[Quoted], ref: Reference | None) -> str | None:
+def _title_from(body: str, spans: list[Quoted], ref: Reference | None, paper_links: list[LineLink] = ()) -> str | None:
+    """A paper line's title: a reference's title, the paper link's own text, a quoted title, or
+    what is left of the line without its ids, links and remarks."""
+    for l in paper_links:
+        t = _link_title(l.text)
+        if t:
+            return t
     if ref and ref.title:
         return ref.title
     if spans:
@@ -576,7 +749,10 @@ def _title_from(body: str, spans: list[Quoted], ref: Reference | None) -> str | 
     plain = re.sub(r"(?i)\barxiv\b\s*[:：]?", " ", plain)
     plain = re.sub(r"\(\s*\)|\[\s*\]|（\s*）", " ", plain)
     t = clean_title(_LEADING_VERB.sub("", plain.strip(" -–—:：,;|")))
-    return t or None
+    t = re.sub(r"(?i)\s*(?:\bpaper|\bpdf|论文)$", "", t).strip()  # "BART [paper](…)" is BART
+    if is_cjk_heavy(t):
+        t = re.split(r"\s*[，。；,;]\s*", t)[0].strip()  # "直接偏好优化，不需要奖励模型": the name, not the remark
+    return t if t and not is_generic_link_text(t) else None
 
 
 def _year(text: str, arxiv: str | None = None) -> int | None:

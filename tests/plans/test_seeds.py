@@ -1,5 +1,5 @@
-"""Paper recall >= 95% and precision >= 90% on the four seed plans and an English plan, against
-lists written by hand (tests/plans/data/expected_*.json)."""
+"""Paper recall and precision of 100% on the four seed plans and an English plan, against lists
+written by hand (tests/plans/data/expected_*.json)."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ def test_paper_recall_and_precision(name, _, seed_path):
     for plan, exp in zip(plans, want):
         found = [i.title for i in plan.papers]
         recall, precision, missed, spurious = score(found, exp["papers"])
-        assert recall >= 0.95, f"{name} / {exp['title']}: recall {recall:.2f}, missed {missed}"
-        assert precision >= 0.90, f"{name} / {exp['title']}: precision {precision:.2f}, not papers: {spurious}"
+        assert recall == 1.0, f"{name} / {exp['title']}: recall {recall:.2f}, missed {missed}"
+        assert precision == 1.0, f"{name} / {exp['title']}: precision {precision:.2f}, not papers: {spurious}"
 
 
 @pytest.mark.parametrize("name", ["001", "003", "004", "english"])
