@@ -223,10 +223,10 @@ def _parse_part(blocks: list[markdown.Block], aliases, today: date) -> ParsedPla
             ctx["week_start"], ctx["week_end"] = weeks.month_weeks(m_start, m_end)
         return ctx
 
-    def heading_section() -> str | None:
+    def heading_section(prose: bool = False) -> str | None:
         for f in reversed(stack):
-            if f.kind == "section":
-                return f.text
+            if f.kind == "section" or (f.kind == "titled" and not prose):
+                return _clean_label(f.text) if f.kind == "titled" else f.text
             if f.kind == "time":
                 return None
         return None
@@ -299,7 +299,9 @@ def _parse_part(blocks: list[markdown.Block], aliases, today: date) -> ParsedPla
             if mark is not None:
                 stack.append(_Frame(block.level, "time", block.text, mark))
             elif block is title_block and items_mod.section_kind(_clean_label(block.text), strict=True) is None:
-                stack.append(_Frame(block.level, "topic", block.text))  # "# Papers I keep": the plan's title, not a section
+                # "# Papers I keep": the plan's title names what its lists hold, but its introduction is prose
+                kind = "titled" if items_mod.section_kind(_clean_label(block.text)) not in (None, items_mod.SKIP) else "topic"
+                stack.append(_Frame(block.level, kind, block.text))
             elif items_mod.section_kind(_clean_label(block.text)) is not None and len(_clean_label(block.text)) <= 30:
                 stack.append(_Frame(block.level, "section", _clean_label(block.text)))
             else:
@@ -318,7 +320,7 @@ def _parse_part(blocks: list[markdown.Block], aliases, today: date) -> ParsedPla
             if label and not rest:
                 para_section = label
                 continue
-            section = para_section or heading_section()
+            section = para_section or heading_section(prose=True)
             skind = items_mod.section_kind(section)
             found = items_mod.classify(block.text, skind, aliases=aliases, lang=lang)
             for it in found:
