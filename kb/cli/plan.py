@@ -87,14 +87,16 @@ def list_cmd(ctx: Ctx, as_json: bool) -> None:
 @click.option("--week", type=int, help="Only this week of the plan.")
 @click.option("--this-week", is_flag=True, help="Only the current week (from the plan's start date).")
 @click.option("--kind", type=click.Choice(KIND_CHOICES), help="Only items of this kind.")
+@click.option("--why", is_flag=True, help="Say why each item is a paper, a book, a course, ... (the evidence the importer used).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
-def show_cmd(ctx: Ctx, plan_ref: str | None, week: int | None, this_week: bool, kind: str | None, as_json: bool) -> None:
+def show_cmd(ctx: Ctx, plan_ref: str | None, week: int | None, this_week: bool, kind: str | None, why: bool, as_json: bool) -> None:
     """Show a plan week by week.
 
     Papers are listed with their id, citekey and reading status; books, courses, tutorials and
-    tasks are kept apart. PLAN is a name, a unique prefix of one, or an id (optional when there
-    is only one plan)."""
+    tasks are kept apart. A course outline is shown chapter by chapter; a reference listed in
+    several places is one item that names them. PLAN is a name, a unique prefix of one, or an id
+    (optional when there is only one plan)."""
     from kb.errors import BadInput
     from kb.plans import query
 
@@ -107,10 +109,10 @@ def show_cmd(ctx: Ctx, plan_ref: str | None, week: int | None, this_week: bool, 
     if as_json:
         emit_json(tree)
         return
-    _print_tree(tree, week)
+    _print_tree(tree, week, why)
 
 
-def _print_tree(tree: dict, week: int | None) -> None:
+def _print_tree(tree: dict, week: int | None, why: bool = False) -> None:
     head = f"{tree['name']}" + (f" — {tree['title']}" if tree["title"] else "")
     click.secho(head, bold=True)
     bits = [f"{tree['papers_read']}/{tree['papers']} papers read"]
@@ -135,12 +137,12 @@ def _print_tree(tree: dict, week: int | None) -> None:
                 weeks = _range("week", wk["week_start"], wk["week_end"])
                 label = wk["label"] or weeks
                 marker = "  ← this week" if tree["current_week"] and wk["week_start"] and wk["week_start"] <= tree["current_week"] <= (wk["week_end"] or wk["week_start"]) else ""
-                click.echo(f"  {label}" + (f"  ({weeks})" if wk["label"] else "") + marker)
+                click.echo(f"  {label}" + (f"  ({weeks})" if wk["label"] and weeks else "") + marker)
                 indent = "    "
-            _print_items(wk["items"], indent)
+            _print_items(wk["items"], indent, why)
 
 
-def _print_items(items: list[dict], indent: str) -> None:
+def _print_items(items: list[dict], indent: str, why: bool = False) -> None:
     by_kind: dict[str, list[dict]] = {}
     for it in items:
         by_kind.setdefault(it["kind"], []).append(it)
@@ -161,6 +163,15 @@ def _print_items(items: list[dict], indent: str) -> None:
             else:
                 text = it["title"] if it["title"] and kind in ("book", "course", "tutorial") else it["text"]
                 click.echo(f"{indent}  {box} {truncate(text, 110)}")
+            if len(it.get("places") or []) > 1:
+                click.echo(f"{indent}      listed {len(it['places'])} times: " + "; ".join(_place(p) for p in it["places"]))
+            if why and it.get("reason"):
+                click.secho(f"{indent}      why: {it['reason']}", dim=True)
+
+
+def _place(place: dict) -> str:
+    where = " › ".join(place.get("outline") or []) or place.get("week_label") or place.get("section") or ""
+    return (f"{where} " if where else "") + f"(line {place['line']})"
 
 
 def _range(unit: str, a: int | None, b: int | None) -> str:

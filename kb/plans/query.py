@@ -171,9 +171,7 @@ def plan_tree(store: Store, plan: str | int | sqlite3.Row | None, *, kind: str |
         if it["month_end"] and (phase["month_end"] is None or it["month_end"] > phase["month_end"]):
             phase["month_end"] = it["month_end"]
     if unscheduled:
-        phases.append({"label": None, "month_start": None, "month_end": None,
-                       "weeks": [{"label": None, "week_start": None, "week_end": None, "date_start": None, "date_end": None,
-                                  "items": unscheduled}]})
+        phases.extend(_outline_phases(unscheduled))
     tree["phases"] = phases
     counts = Counter(it["kind"] for it in items)
     tree["counts"] = {k: counts.get(k, 0) for k in KINDS}
@@ -181,6 +179,38 @@ def plan_tree(store: Store, plan: str | int | sqlite3.Row | None, *, kind: str |
     tree["papers"] = len(paper_ids)
     tree["papers_read"] = len({it["paper_id"] for it in items if it["paper"] and it["paper"]["status"] in READ_STATUSES})
     return tree
+
+
+def _outline_phases(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Items outside any schedule, as one group; or, for a course outline (items under two or more
+    chapters), chapter by chapter and section by section, in the order of the file."""
+    def group(label, items, outline=False):
+        return {"label": label, "month_start": None, "month_end": None, "outline": outline, "weeks": items}
+
+    def week(label, items):
+        return {"label": label, "week_start": None, "week_end": None, "date_start": None, "date_end": None, "items": items}
+
+    chapters = {it["outline"][0] for it in items if it["outline"]}
+    if len(chapters) < 2:
+        return [group(None, [week(None, items)])]
+    phases: list[dict[str, Any]] = []
+    loose: list[dict[str, Any]] = []
+    by_chapter: dict[str, dict[str, Any]] = {}
+    for it in items:
+        if not it["outline"]:
+            loose.append(it)
+            continue
+        chapter, rest = it["outline"][0], " › ".join(it["outline"][1:]) or None
+        phase = by_chapter.get(chapter)
+        if phase is None:
+            phase = by_chapter[chapter] = group(chapter, [], outline=True)
+            phases.append(phase)
+        if not phase["weeks"] or phase["weeks"][-1]["label"] != rest:
+            phase["weeks"].append(week(rest, []))
+        phase["weeks"][-1]["items"].append(it)
+    if loose:
+        phases.append(group(None, [week(None, loose)]))
+    return phases
 
 
 def week_items(store: Store, plan: str | int | sqlite3.Row | None, week: int) -> list[dict[str, Any]]:

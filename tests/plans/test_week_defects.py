@@ -83,3 +83,18 @@ def test_unmatched_without_zotero_says_so(cli, store):
     code, out, err = cli("plan", "unmatched")
     assert code != 0 and "no Zotero library is connected" in err and "kb zotero setup" in err
     assert "Every plan paper is matched" not in out
+
+
+def test_plan_show_gives_the_outline_places_and_reasons(cli, seed_path):
+    assert cli("plan", "import", str(seed_path("004")), "--name", "course")[0] == 0
+    code, out, _ = cli("plan", "show", "course", "--why")
+    assert code == 0
+    lines = out.splitlines()
+    # chapters as headings, sections under them, in the order of the file
+    assert lines.index("参数剪枝技术") < lines.index("知识蒸馏技术") < lines.index("模型量化技术")
+    assert "  参数剪枝的基本概念" in lines
+    assert "Not scheduled" not in out
+    assert out.count("han2015learning") == 1 and "listed 2 times" in out
+    assert "why: a reference (authors, year, title, venue)" in out
+    tree = json.loads(cli("plan", "show", "course", "--json")[1])
+    assert [p["label"] for p in tree["phases"]][:2] == ["低资源场景的挑战与应对策略", "参数剪枝技术"]
