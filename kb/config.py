@@ -29,6 +29,12 @@ DEFAULTS: dict[str, Any] = {
     "review": {"desired_retention": 0.9, "new_per_day": 20, "reviews_per_day": 200},
     "viewer": {"command": ""},
     "brief": {"lang": ""},
+    # looking papers up by id online (kb/resolve): off unless the user allows the network
+    "resolve": {
+        "online": False, "arxiv_url": "https://export.arxiv.org/api/query", "crossref_url": "https://api.crossref.org",
+        "semanticscholar_url": "https://api.semanticscholar.org/graph/v1", "openalex_url": "https://api.openalex.org",
+        "mailto": "", "timeout_s": 15.0, "min_interval_s": 1.0, "arxiv_interval_s": 3.0,
+    },
 }
 
 

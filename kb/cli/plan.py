@@ -28,13 +28,17 @@ def plan() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=str))
 @click.option("--name", help="Plan name (default: the file name). A file holding several plans gives NAME-1, NAME-2, ...")
 @click.option("--replace", is_flag=True, help="Replace a plan of that name imported from another file.")
+@click.option("--online/--offline", "online", default=None,
+              help="Look up papers the catalog lacks by their arXiv id, DOI or ACL Anthology link (default: config resolve.online).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
-def import_cmd(ctx: Ctx, file: str, name: str | None, replace: bool, as_json: bool) -> None:
+def import_cmd(ctx: Ctx, file: str, name: str | None, replace: bool, online: bool | None, as_json: bool) -> None:
     """Import (or re-import) a Markdown reading plan."""
     from kb.plans import importer
+    from kb.resolve.resolver import Resolver
 
-    result = importer.import_plan(ctx.store, file, name=name, replace=replace)
+    resolver = Resolver(ctx.home, ctx.config, online=online)
+    result = importer.import_plan(ctx.store, file, name=name, replace=replace, resolver=resolver if resolver.online else None)
     if as_json:
         emit_json(result.to_dict())
         return

@@ -64,6 +64,7 @@ class PlanItem:
     position: int = 0
     catalog_entry: Any = None
     reason: str | None = None                                  # why this kind: `kb plan show --why`
+    url: str | None = None                                     # the paper link, for the online resolver
     outline: list[str] = field(default_factory=list)           # the headings above it
     places: list[dict[str, Any]] = field(default_factory=list)  # every place it is listed, when more than one
 
@@ -247,7 +248,7 @@ def _parse_part(blocks: list[markdown.Block], aliases, today: date) -> ParsedPla
         out.append(PlanItem(
             kind=item.kind, text=item.text, title=item.title, section=_clean_label(item.label or section) if (item.label or section) else None,
             topic=topic(), line=block.line, note=note, done=done, arxiv_id=item.arxiv_id, doi=item.doi, year=item.year,
-            authors=list(item.authors), venue=item.venue, mention=item.mention, reason=item.reason,
+            authors=list(item.authors), venue=item.venue, mention=item.mention, reason=item.reason, url=item.url,
             outline=[_clean_label(f.text) or "" for f in stack if f.kind != "time" and f.level > 1],
             **{k: v for k, v in ctx.items() if not k.startswith("_")},
         ))
@@ -522,10 +523,40 @@ def _assign_keys(items: list[PlanItem]) -> None:
 
 # -- resolving papers ---------------------------------------------------------------------------
 
-def resolve_papers(plan: ParsedPlan) -> None:
-    """Fill in each paper item from the catalog (canonical title, ids, authors, year, venue)."""
+def resolve_papers(plan: ParsedPlan, resolver=None) -> list[str]:
+    """Fill in each paper item from the catalog (canonical title, ids, authors, year, venue); with
+    an online resolver (kb.resolve), the papers the catalog lacks that have an id or a paper link
+    are looked up too. Returns what could not be looked up, one line each."""
+    problems: list[str] = []
     for item in plan.papers:
         item.catalog_entry = catalog.lookup(title=item.title, arxiv_id=item.arxiv_id, doi=item.doi)
+        if item.catalog_entry is None and resolver is not None and resolver.online:
+            problems += _resolve_online(item, resolver)
+    return problems
+
+
+def _resolve_online(item: PlanItem, resolver) -> list[str]:
+    from kb.errors import KbError
+    from kb.resolve import ids
+
+    pid = None
+    if item.arxiv_id:
+        pid = ids.PaperId("arxiv", item.arxiv_id)
+    elif item.doi:
+        pid = ids.PaperId("doi", item.doi)
+    elif item.url:
+        pid = ids.from_url(item.url)
+    if pid is None or pid.kind in ("pdf_url", "openreview"):
+        return []
+    try:
+        meta = resolver.resolve(pid)
+    except KbError as exc:
+        return [f"line {item.line}: {exc.message}"]
+    if meta.title:
+        item.catalog_entry = catalog.CatalogEntry(title=meta.title, authors=tuple(meta.authors), year=meta.year, venue=meta.venue,
+                                                  arxiv_id=meta.arxiv_id or item.arxiv_id, doi=meta.doi or item.doi)
+        item.reason = f"{item.reason}; looked up on {meta.source}" if item.reason else f"looked up on {meta.source}"
+    return []
 
 
 def _paper_fields(item: PlanItem) -> dict[str, Any]:
@@ -559,7 +590,7 @@ def slug(text: str) -> str:
 
 
 def import_plan(store: Store, source: str | Path, name: str | None = None, *, today: date | None = None,
-                replace: bool = False) -> ImportResult:
+                replace: bool = False, resolver=None) -> ImportResult:
     """Import (or re-import) the plan file at `source`. Raises BadInput for files that are not
     plans (empty, binary, undecodable, too large, no papers) and for a name another file's plan
     already has (unless `replace`); the store is then unchanged."""
@@ -568,7 +599,7 @@ def import_plan(store: Store, source: str | Path, name: str | None = None, *, to
     base = name or slug(path.stem)
     return import_text(store, decoded.text, base, source_path=str(path.resolve()), encoding=decoded.encoding,
                        today=today, decode_note=decoded.note, display_name=path.name, replace=replace,
-                       name_given=name is not None)
+                       name_given=name is not None, resolver=resolver)
 
 
 def import_bytes(store: Store, data: bytes, name: str, *, today: date | None = None) -> ImportResult:
@@ -579,7 +610,7 @@ def import_bytes(store: Store, data: bytes, name: str, *, today: date | None = N
 def import_text(
     store: Store, text: str, name: str, *, source_path: str | None = None, encoding: str = "utf-8",
     today: date | None = None, decode_note: str | None = None, display_name: str | None = None,
-    replace: bool = False, name_given: bool = True,
+    replace: bool = False, name_given: bool = True, resolver=None,
 ) -> ImportResult:
     today = today or date.today()
     shown = display_name or name
@@ -597,8 +628,9 @@ def import_text(
         raise BadInput(f"{shown} has no plan in it: no list items, table rows or references were found", NO_PAPERS_HINT)
     if total_papers == 0:
         raise BadInput(f"no recognisable papers in {shown} ({total_items} other items); nothing was imported", NO_PAPERS_HINT)
+    lookup_problems: list[str] = []
     for plan in parsed:
-        resolve_papers(plan)
+        lookup_problems += resolve_papers(plan, resolver)  # network first, outside the transaction
 
     names = [name] if len(parsed) == 1 else [f"{name}-{k + 1}" for k in range(len(parsed))]
     if not replace:
@@ -606,6 +638,7 @@ def import_text(
     result = ImportResult(plans=[], encoding=encoding)
     if decode_note:
         result.notes.append(decode_note)
+    result.notes += [f"not looked up: {p}" for p in lookup_problems]
     with store.tx():
         for k, (plan, plan_name) in enumerate(zip(parsed, names)):
             result.plans.append(_store_plan(store, plan, plan_name, base=name, part=k + 1, parts=len(parsed),

@@ -447,6 +447,7 @@ class Item:
     label: str | None = None            # the line's own label (书籍, Paper)
     mention: bool = False               # a paper named in passing ("the LoRA paper")
     reason: str | None = None           # why this kind, in a few words (`kb plan show --why`)
+    url: str | None = None              # the paper link, for looking it up online
 
 
 _COURSE_HINT = re.compile(r"课程|讲座|公开课|网课|\bcourses?\b|\blectures?\b|\bCS\s?\d{2,3}\w?\b|coursera|edx|udacity|mooc|deeplearning\.ai|专项", re.I)
@@ -575,7 +576,7 @@ def classify(
     titled = [(l, t) for l, t in titled if t]
     if len(titled) >= 2 and len({titles_normalize(t) for _, t in titled}) == len(titled):
         return [item("paper", t, f"{l.verdict.reason}; one of {len(titled)} paper links on the line",
-                     arxiv_id=find_arxiv(l.url), doi=find_doi(l.url), year=_year(l.url, find_arxiv(l.url)))
+                     arxiv_id=find_arxiv(l.url), doi=find_doi(l.url), year=_year(l.url, find_arxiv(l.url)), url=l.url)
                 for l, t in titled]
 
     ref = parse_reference(body) if ctx not in ("course", "tutorial", "task") or arxiv or doi or paper_links else None
@@ -595,7 +596,7 @@ def classify(
         else:
             why = f"arXiv id {arxiv}" if arxiv else f"DOI {doi}"
         return [item("paper", title, why, arxiv_id=arxiv, doi=doi, year=year, authors=ref.authors if ref else [],
-                     venue=ref.venue if ref else None)]
+                     venue=ref.venue if ref else None, url=paper_links[0].url if paper_links else None)]
 
     # A line whose only links point at something that is not a paper is that thing, whatever its section.
     outside = [q for q in spans if q.style != "link"]
