@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -44,6 +45,11 @@ def add(obj: Ctx, targets: tuple[str, ...], online: bool | None, no_pdf: bool, a
     wanted: list[tuple[str, ids.PaperId]] = []
     for target in targets:
         pid = None if Path(target).expanduser().exists() else ids.parse(target)
+        if pid is None and not Path(target).expanduser().exists() and re.match(r"(?i)^(arxiv|doi|acl|openreview):", target):
+            from kb.errors import BadInput
+
+            kind = target.split(":", 1)[0]
+            raise BadInput(f"not a valid {kind} id: {target!r}", "e.g. arXiv:2106.09685, doi:10.1145/3442188.3445922, acl:2020.acl-main.703")
         if pid is None:
             paths.append(target)
         else:
@@ -105,4 +111,9 @@ def _add_id(obj: Ctx, resolver, target: str, pid, *, fetch_pdf: bool, timeout_s:
         result.created = created or result.created
         result.path = target
         result.warnings = warnings + result.warnings
+    elif paper is not None:
+        # the metadata stands; the file is kept and attached even when its text cannot be read
+        papers.add_attachment(obj.store, paper.id, str(dest))
+        result = AddResult(target, True, paper.id, paper.title, paper.arxiv_id, created,
+                           warnings=warnings + [f"the PDF was saved to {dest} but its text could not be read: {result.message}"])
     return result

@@ -245,6 +245,9 @@ CASES: list[Case] = [
     Case("plan-device", "plans", "`/dev/zero` given as the plan file", lambda e: ["plan", "import", "/dev/zero"], 2, "is a device"),
     Case("plan-name-taken", "plans", "a second `plan.md` from another folder, under the name the first one has", _plan_name_taken,
          2, "already exists"),
+    Case("add-id-offline", "plans", "`kb add arXiv:2401.04088` offline, for a paper the catalog does not hold",
+         lambda e: ["add", "arXiv:2401.04088"], 3, "not in the offline catalog"),
+    Case("add-malformed-id", "plans", "`kb add arXiv:24.1` (not an arXiv id)", lambda e: ["add", "arXiv:24.1"], 2, "not a valid arXiv id"),
     Case("plan-unmatched-no-zotero", "plans", "`kb plan unmatched` with no Zotero library connected",
          _plan_unmatched_no_zotero, 3, "no Zotero library is connected"),
     # -- PDFs (kb add) ----------------------------------------------------------------------------
