@@ -80,6 +80,10 @@ _OTHER_HOSTS: list[tuple[str, str, str]] = [
 
 
 
+# a lab's or a person's blog on its own host: /blog/…, /posts/…, /2023/05/…
+_BLOG_PATH = re.compile(r"(?i)^/(?:[\w-]+/)?(?:blog|blogs|posts?)/|^/20\d\d/\d\d/")
+
+
 @dataclass(frozen=True)
 class Verdict:
     kind: str | None
@@ -119,7 +123,7 @@ def verdict(url: str, text: str = "") -> Verdict:
     for suffix, kind, what in _OTHER_HOSTS:
         if _on(host, suffix):
             return Verdict(kind, f"link to {what} ({host}), not a paper", host)
-    if _on(host, "github.io") or re.match(r"(?i)^(blog|medium|notes?)\.", host):
+    if _on(host, "github.io") or re.match(r"(?i)^(blog|medium|notes?)\.", host) or _BLOG_PATH.search(path):
         return Verdict("tutorial", f"link to a blog ({host}), not a paper", host)
     if text and is_host_name(text):
         return Verdict("tutorial", f"link text is only a host name ({text.strip()}): a website, not a paper", host)
