@@ -377,6 +377,12 @@ def _parse_part(blocks: list[markdown.Block], aliases, today: date) -> ParsedPla
         # papers named in the paragraphs under an item ("预习了一下论文《…》")
         known = {titles.normalize(i.title or "") for i in found if i.kind == "paper"}
         for text in block.notes:
+            doi = _bare_doi(text)
+            own = next((i for i in by_block.get(block.uid, []) if i.kind == "paper"), None)
+            if doi and own is not None and own.doi in (None, doi):
+                own.doi = doi  # "- Author, [Title](…), Venue" with its DOI on a line of its own under it
+                own.reason = f"{own.reason}; its DOI is on the line below" if own.reason else "its DOI is on the line below"
+                continue
             for it in items_mod.classify(text, None, aliases=aliases, lang=lang):
                 if it.kind == "paper" and titles.normalize(it.title or "") not in known:
                     known.add(titles.normalize(it.title or ""))

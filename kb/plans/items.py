@@ -303,6 +303,8 @@ def clean_title(text: str) -> str:
             break
         t = new
     t = re.sub(r"\s*第\s*[\d一二三四五六七八九十\-–~、,，]+\s*章.*$", "", t)  # 第1-3章
+    if _LATIN_WORD.search(t):
+        t = re.sub(r"\s*(?:——|—|–|--|-|:|：)\s*[\u3400-\u9fff][^A-Za-z]*$", "", t)  # "Title —— 必读": a remark in Chinese
     t = re.sub(r"\s*[-–—,;]\s*(?:chapters?|ch\.?|lectures?|sections?)\s*[\d\-–, ]+$", "", t, flags=re.I)
     for _ in range(2):
         t = _TRAILING_NOTE.sub("", t)

@@ -125,3 +125,15 @@ def test_link_verdicts_by_host_and_path():
     assert verdict("https://github.com/org/repo").kind == "other"
     assert verdict("https://example.edu/slides/lec01.pdf").kind == "other"
     assert items.is_generic_link_text("[PDF]") and not items.is_generic_link_text("LoRA")
+
+
+def test_a_doi_written_under_a_list_entry_is_its_doi():
+    text = ("# S\n\n## Magazine\n\n- Jeffrey Dean, [The Deep Learning Revolution](https://cacm.acm.org/magazines/2020/6/x/fulltext), "
+            "Communications of the ACM, June 2020, Vol. 63 No. 6, Pages 50-57\n\n  10.1145/3392503\n")
+    [paper] = _papers(text)
+    assert paper.doi == "10.1145/3392503"
+
+
+def test_a_chinese_remark_after_a_bare_title_is_not_part_of_it():
+    text = "# 计划\n\n## 第一周\n\n- LoRA: Low-Rank Adaptation of Large Language Models —— 必读\n- Attention Is All You Need（重点读第3节）\n"
+    assert [p.title for p in _papers(text)] == ["LoRA: Low-Rank Adaptation of Large Language Models", "Attention Is All You Need"]
