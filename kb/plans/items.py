@@ -49,6 +49,7 @@ _SECTION_EXACT = {
     "标题": SKIP, "副标题": SKIP, "日期": SKIP, "论文网站": "other", "在线社区": "other", "学习建议": "other",
     "目录": SKIP, "目录页": SKIP, "封面": SKIP, "标题页": SKIP, "作者": SKIP, "核心贡献": SKIP, "贡献": SKIP, "意义": SKIP,
     "简介": SKIP, "摘要": SKIP, "备注": SKIP, "核心思想": SKIP, "主要贡献": SKIP, "要点": SKIP,
+    "论文名称": "paper", "论文题目": "paper", "论文标题": "paper", "paper title": "paper",
     "综述": "paper", "综述论文": "paper", "综述文章": "paper", "经典论文": "paper", "论文列表": "paper", "论文清单": "paper",
     "视频": "course", "参考视频": "course", "视频教程": "tutorial",
     "推荐资源": MIXED, "学习资源": MIXED, "资源": MIXED, "参考资料": MIXED,
@@ -159,7 +160,8 @@ def split_label(text: str) -> tuple[str | None, str]:
 # -- inline Markdown --------------------------------------------------------------------------
 
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_LINK = re.compile(r"\[(?P<text>[^\]]*)\]\((?P<url>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
+# [text](url), and the awesome-list [[paper]](url) with one level of brackets inside
+_LINK = re.compile(r"\[(?P<text>(?:[^\[\]]|\[[^\[\]]*\])*)\]\((?P<url>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 _AUTOLINK = re.compile(r"<(https?://[^>]+)>")
 
 
@@ -333,6 +335,12 @@ _AUTHOR_LIST = re.compile(
     rf"^(?P<authors>{_NAME}(?:\s*,\s*(?:and\s+)?{_NAME})*(?:,?\s+(?:et\s+al\.?|and\s+{_NAME}))?)\.?\s+"
     r"(?P<title>[A-Z0-9].{8,300}?[\w)?!])\.\s+(?P<venue>[^.]{0,80}?(?:19|20)\d{2})\.?$"
 )
+# "An Invented Title, Alice Smith, Bob Jones, CVPR 2021" / "Title. Carol White et al. ECCV 2020."
+_TITLE_FIRST = re.compile(
+    rf"^(?P<title>[A-Z0-9][^,]{{8,300}}?)[,.]\s+(?P<authors>{_NAME}(?:\s*,\s*(?:and\s+)?{_NAME})*(?:,?\s+(?:et\s+al\.?|and\s+{_NAME}))?)"
+    r"[,.]?\s+(?P<venue>[A-Za-z][^.]{0,60}?'?(?:19|20)\d{2})\.?$"
+)
+_NAME_ONLY = re.compile(_NAME)
 _VENUE_YEAR = re.compile(
     r"^(?:(?P<venue>[A-Za-z][\w&'’\- ]{1,60}?)?\s*['’]?(?P<year>(?:19|20)\d{2}|'\d{2})|(?:In\s+)?(?P<venue2>[A-Z][A-Za-z]*[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*){0,3}))\.?$"
 )
@@ -378,9 +386,14 @@ def _without_identifiers(text: str) -> str:
     return text.rstrip(" ,;.:") + ("." if text.rstrip().endswith(".") else "")
 
 
+def drop_generic_links(text: str) -> str:
+    """'[[pdf]](…)', '[code](…)', '[论文](…)' removed: links that name their kind, not a title."""
+    return _LINK.sub(lambda m: " " if is_generic_link_text(strip_inline(m.group("text"))) else m.group(0), text)
+
+
 def parse_reference(text: str) -> Reference | None:
     """An APA-like or 'Author et al., Title, Venue Year' reference, or None."""
-    plain = _without_identifiers(strip_inline(text)).strip()
+    plain = _without_identifiers(strip_inline(drop_generic_links(text))).strip().rstrip(",;")
     m = _APA.match(plain)
     if m and re.search(r"[A-Z][\w\-']+,\s*(?:[A-Z]\.|[A-Z][a-z]+)", m.group("authors")):
         title = m.group("title").rstrip(".").strip()
@@ -417,6 +430,13 @@ def parse_reference(text: str) -> Reference | None:
             year = int(ym.group(1)) if ym else None
         authors = [re.sub(r"\s+et\s+al\.?$", "", a).strip() for a in re.split(r"\s+(?:and|&)\s+", m.group("authors"))]
         return Reference(clean_title(title), authors, year, venue, "etal")
+    m = _TITLE_FIRST.match(plain)
+    if m and looks_like_title(m.group("title")) and not _NAME_ONLY.fullmatch(m.group("title")):
+        authors = [re.sub(r"^and\s+|\s+et\s+al\.?$", "", a.strip()) for a in re.split(r",|\s+and\s+", m.group("authors"))]
+        year = YEAR.search(m.group("venue"))
+        venue = re.sub(r"[,\s]*'?(?:19|20)\d{2}.*$", "", m.group("venue")).strip(" ,.") or None
+        return Reference(clean_title(m.group("title")), [a for a in authors if a and not a.startswith("et al")],
+                         int(year.group(1)) if year else None, venue, "title_first")
     m = _AUTHOR_LIST.match(plain)
     if m and looks_like_title(m.group("title")):
         authors = [re.sub(r"^and\s+|\s+et\s+al\.?$", "", a.strip()) for a in m.group("authors").split(",")]
@@ -507,6 +527,9 @@ def _glued_name(before: str) -> bool:
     """'BERT 《…》', 'LoRA《…》', 'InstructGPT：《…》': a model's name written just before the title."""
     tail = re.sub(r"[*_`]", "", before).rstrip()
     return bool(re.search(r"(?:^|[\s(（、，,])[A-Za-z][\w\-.+]*\d*\s*[:：]?$", tail)) and not re.search(r"(?i)(read|see|skim)\s*[:：]?$", tail)
+
+
+_READ_PAPER = re.compile(r"^(?:阅读|精读|泛读|研读|细读|读|看)?(?:一下|完)?(?:论文|文章)\s*[:：]?\s*(?P<title>[A-Z0-9][^\u3400-\u9fff]{8,})$")
 
 
 def _is_prose(plain: str) -> bool:
@@ -682,6 +705,9 @@ def classify(
         return [item("paper", clean_title(plain), "the whole line is a title the catalog knows")]
     if lang == "zh" and not spans and _english_title_line(plain):
         return [item("paper", clean_title(plain), "an English title alone on a line of a Chinese plan")]
+    after_word = _READ_PAPER.match(plain)
+    if after_word and _english_title_line(after_word.group("title")):
+        return [item("paper", clean_title(after_word.group("title")), "an English title after the words 阅读论文")]
     marker = re.search(r"(?i)\((course|lecture|video|tutorial|docs?|book)\)|^watch\b", plain)
     if marker:
         word = (marker.group(1) or "course").lower()
@@ -744,9 +770,13 @@ def _title_from(body: str, spans: list[Quoted], ref: Reference | None, paper_lin
             return t
     if ref and ref.title:
         return ref.title
+    bold = [clean_title(m.group(2)) for m in re.finditer(r"(\*\*|__)(.+?)\1", body)]
+    bold = [b for b in bold if looks_like_title(b)]
+    if bold and not spans:
+        return bold[0]  # "- **Title** (ICLR 2022) [[paper]](…) [[code]](…)"
     if spans:
         return clean_title(spans[0].text)
-    plain = _without_identifiers(strip_inline(body))
+    plain = _without_identifiers(strip_inline(drop_generic_links(body)))
     plain = ARXIV_NEW.sub(" ", plain)
     plain = DOI.sub(" ", plain)
     plain = re.sub(r"(?i)\barxiv\b\s*[:：]?", " ", plain)

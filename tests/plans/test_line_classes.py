@@ -137,3 +137,22 @@ def test_a_doi_written_under_a_list_entry_is_its_doi():
 def test_a_chinese_remark_after_a_bare_title_is_not_part_of_it():
     text = "# 计划\n\n## 第一周\n\n- LoRA: Low-Rank Adaptation of Large Language Models —— 必读\n- Attention Is All You Need（重点读第3节）\n"
     assert [p.title for p in _papers(text)] == ["LoRA: Low-Rank Adaptation of Large Language Models", "Attention Is All You Need"]
+
+
+@pytest.mark.parametrize("line,title", [
+    ("- **A Made Up Adapter Method for Efficient Tuning** (ICLR 2022) [[paper]](https://openreview.net/forum?id=abcdef) "
+     "[[code]](https://github.com/x/y)", "A Made Up Adapter Method for Efficient Tuning"),
+    ("- [[paper]](https://aclanthology.org/2023.acl-long.1/) Yet Another Invented Title About Parsing", "Yet Another Invented Title About Parsing"),
+    ("* An Invented Vision Paper Title, Alice Smith, Bob Jones, CVPR 2021, [[pdf]](https://openaccess.thecvf.com/content/x.pdf)",
+     "An Invented Vision Paper Title"),
+    ("* Another Invented Title For Detection. Carol White et al. ECCV 2020. [pdf](https://www.ecva.net/papers/123.pdf)",
+     "Another Invented Title For Detection"),
+])
+def test_awesome_list_lines_with_generic_links(line, title):
+    [paper] = _papers("# Awesome\n\n## Methods\n\n" + line + "\n")
+    assert paper.title == title
+
+
+def test_a_title_after_a_chinese_label_or_reading_verb():
+    text = "# 清单\n\n## 第一周\n\n1. 论文名称：A Made Up Title About Retrieval Models\n2. 阅读论文 Yet Another Invented Title About Decoding\n"
+    assert [p.title for p in _papers(text)] == ["A Made Up Title About Retrieval Models", "Yet Another Invented Title About Decoding"]
