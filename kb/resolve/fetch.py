@@ -25,6 +25,7 @@ class Fetcher:
         self.user_agent = user_agent
         self.max_bytes = max_bytes
         self._last: dict[str, float] = {}
+        self._unreachable: dict[str, FetchError] = {}  # a host that did not answer is not waited on again this run
         self._lock = threading.Lock()
         self.requests = 0  # how many went out (tests and `--json` report it)
 
@@ -39,6 +40,8 @@ class Fetcher:
 
     def get(self, url: str, *, accept: str = "application/json", what: str = "") -> bytes:
         host = urlsplit(url).netloc
+        if host in self._unreachable:
+            raise self._unreachable[host]
         self._wait_turn(host)
         request = urllib.request.Request(url, headers={"User-Agent": self.user_agent, "Accept": accept})
         self.requests += 1
@@ -53,7 +56,9 @@ class Fetcher:
             raise FetchError(f"{host} answered HTTP {exc.code}", "try again later") from exc
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise FetchError(f"could not reach {host}: {reason}", "check the connection; offline, only the catalog is used") from exc
+            error = FetchError(f"could not reach {host}: {reason}", "check the connection; offline, only the catalog is used")
+            self._unreachable[host] = error
+            raise error from exc
         if len(data) > self.max_bytes:
             raise FetchError(f"{host} sent more than {self.max_bytes // 1024 // 1024} MB for {what or url}")
         return data

@@ -99,6 +99,11 @@ def test_an_unreachable_source_is_one_clear_error(tmp_path):
     with pytest.raises(KbError) as err:
         resolver.resolve(ids.parse("arXiv:2401.04088"))
     assert "could not reach 127.0.0.1:9" in err.value.message and "offline" in err.value.hint
+    # a plan of twenty papers does not wait twenty timeouts: the host is not tried again this run
+    sent = resolver.fetcher.requests
+    with pytest.raises(KbError, match="could not reach"):
+        resolver.resolve(ids.parse("arXiv:2301.12597"))
+    assert resolver.fetcher.requests == sent
 
 
 def test_a_download_that_is_not_a_pdf_is_refused(tmp_path, sources):
