@@ -627,6 +627,10 @@ def classify(
     outside = [q for q in spans if q.style != "link"]
     if other_links and not outside and not ref:
         main = other_links[0]
+        name = _link_title(main.text)
+        if ctx == "paper" and name and main.verdict.kind == "other" and aliases is not None and aliases(name):
+            # "[LoRA](github.com/microsoft/LoRA)" under a papers heading: the paper, linked by its code
+            return [item("paper", name, f"the catalog knows {name!r} as a paper {where} (the link is to its code)")]
         kind = ctx if ctx in ("book", "course", "tutorial", "task") else main.verdict.kind
         t = _link_title(main.text) or _short_title(_strip_spans(body, [Quoted("", "link", l.start, l.end) for l in found]), kind or "other")
         return [item(kind or "other", t if kind not in ("task", "other") else None, main.verdict.reason)]

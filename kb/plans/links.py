@@ -42,6 +42,13 @@ _PAPER_HOSTS: list[tuple[str, str, str]] = [
     ("pnas.org", r"^/doi/", "a PNAS paper"),
     ("usenix.org", r"^/(conference|system/files)/", "a USENIX paper"),
     ("mlsys.org", r"", "an MLSys paper"),
+    ("ar5iv.org", r"^/(abs|html)/", "an arXiv paper (ar5iv)"),
+    ("ar5iv.labs.arxiv.org", r"^/html/", "an arXiv paper (ar5iv)"),
+    ("researchgate.net", r"^/publication/", "a paper on ResearchGate"),
+    ("sciencedirect.com", r"^/science/article/", "a journal article"),
+    ("iclr.cc", r"^/virtual/\d{4}/(poster|oral|spotlight)/", "an ICLR paper page"),
+    ("distill.pub", r"^/\d{4}/", "a Distill article (a peer-reviewed journal)"),
+    ("transformer-circuits.pub", r"^/\d{4}/", "a Transformer Circuits paper"),
 ]
 
 # hosts that are not papers, with the kind a person would call them
@@ -63,7 +70,6 @@ _OTHER_HOSTS: list[tuple[str, str, str]] = [
     ("mp.weixin.qq.com", "tutorial", "a WeChat article"),
     ("kexue.fm", "tutorial", "a blog post"),
     ("towardsdatascience.com", "tutorial", "a blog post"),
-    ("distill.pub", "tutorial", "an article"),
     ("huggingface.co", "other", "a Hugging Face page (model card, dataset or docs)"),
     ("github.com", "other", "a code repository"),
     ("gitlab.com", "other", "a code repository"),

@@ -156,3 +156,8 @@ def test_awesome_list_lines_with_generic_links(line, title):
 def test_a_title_after_a_chinese_label_or_reading_verb():
     text = "# 清单\n\n## 第一周\n\n1. 论文名称：A Made Up Title About Retrieval Models\n2. 阅读论文 Yet Another Invented Title About Decoding\n"
     assert [p.title for p in _papers(text)] == ["A Made Up Title About Retrieval Models", "Yet Another Invented Title About Decoding"]
+
+
+def test_a_known_paper_linked_by_its_code_under_a_papers_heading():
+    [plan] = importer.parse_text("# L\n\n## Papers\n\n- [LoRA](https://github.com/microsoft/LoRA)\n- [My Repo](https://github.com/me/repo)\n")
+    assert [(i.kind, i.title) for i in plan.items] == [("paper", "LoRA"), ("other", None)]
