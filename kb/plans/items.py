@@ -523,10 +523,16 @@ def _link_title(text: str) -> str | None:
     return t if looks_like_title(t) or re.search(r"[A-Za-z]{2,}", t) else None
 
 
-def _glued_name(before: str) -> bool:
-    """'BERT 《…》', 'LoRA《…》', 'InstructGPT：《…》': a model's name written just before the title."""
+def _glued_name(before: str, aliases: Callable[[str], str | None] | None) -> bool:
+    """'BERT 《…》', 'LoRA《…》', 'InstructGPT：《…》', 'Transformer 《…》': a model's name written just
+    before the title (capitals inside or digits, as model names have, or a name the catalog knows);
+    an author's name ('Goodfellow 《Deep Learning》') is not one."""
     tail = re.sub(r"[*_`]", "", before).rstrip()
-    return bool(re.search(r"(?:^|[\s(（、，,])[A-Za-z][\w\-.+]*\d*\s*[:：]?$", tail)) and not re.search(r"(?i)(read|see|skim)\s*[:：]?$", tail)
+    m = re.search(r"(?:^|[\s(（、，,])([A-Za-z][A-Za-z0-9\-.+]*)\s*[:：]?$", tail)
+    if not m:
+        return False
+    name = m.group(1)
+    return bool(re.search(r"^.[^A-Z]*[A-Z]|\d", name)) or bool(aliases and aliases(name))
 
 
 _READ_PAPER = re.compile(r"^(?:阅读|精读|泛读|研读|细读|读|看)?(?:一下|完)?(?:论文|文章)\s*[:：]?\s*(?P<title>[A-Z0-9][^\u3400-\u9fff]{8,})$")
@@ -682,7 +688,7 @@ def classify(
         if q.style == "book":
             if re.search(r"论文|文章|paper", simplified(before), re.I):
                 items.append(item("paper", t, "《…》 after the word 论文/paper"))
-            elif _LATIN_WORD.search(t) and not _CJK.search(t) and _glued_name(body[: q.start]):
+            elif _LATIN_WORD.search(t) and not _CJK.search(t) and _glued_name(body[: q.start], aliases):
                 items.append(item("paper", t, "a model's name, then its paper's title in 《…》"))
             elif aliases is not None and not _CJK.search(t) and aliases(t):
                 items.append(item("paper", t, "《…》 holds a title the catalog knows as a paper"))

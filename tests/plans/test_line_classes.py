@@ -161,3 +161,8 @@ def test_a_title_after_a_chinese_label_or_reading_verb():
 def test_a_known_paper_linked_by_its_code_under_a_papers_heading():
     [plan] = importer.parse_text("# L\n\n## Papers\n\n- [LoRA](https://github.com/microsoft/LoRA)\n- [My Repo](https://github.com/me/repo)\n")
     assert [(i.kind, i.title) for i in plan.items] == [("paper", "LoRA"), ("other", None)]
+
+
+def test_an_authors_name_before_a_book_title_is_not_a_model_name():
+    [plan] = importer.parse_text("# 计划\n\n## 第一周\n\n- 推荐 Goodfellow 《Deep Learning》\n- BERT 《Pre-training of Deep Bidirectional Transformers》\n")
+    assert [i.kind for i in plan.items] == ["book", "paper"]
