@@ -105,6 +105,17 @@ def detect_lang(text: str) -> str:
     return "zh" if cjk and cjk >= latin else "en"
 
 
+def _lines_lang(blocks: list[markdown.Block]) -> str:
+    """The language a plan's lines are written in, for telling a bare English title apart: a
+    Chinese plan that lists many English titles is still Chinese when two lines in five (headings,
+    items, paragraphs) have Chinese in them."""
+    lines = [b.text for b in blocks if b.text.strip()]
+    if not lines:
+        return "en"
+    with_cjk = sum(1 for t in lines if _CJK.search(t))
+    return "zh" if with_cjk >= 0.4 * len(lines) else detect_lang("\n".join(lines))
+
+
 @dataclass
 class _Frame:
     level: int
@@ -179,7 +190,7 @@ def _parse_part(blocks: list[markdown.Block], aliases, today: date) -> ParsedPla
     item_time: dict[int, weeks.TimeMark | None] = {}
     by_uid = {b.uid: b for b in blocks}
     by_block: dict[int, list[PlanItem]] = {}  # the items each list item gave, for the lines under it
-    lang = detect_lang("\n".join(b.text for b in blocks))
+    lang = _lines_lang(blocks)
 
     def time_context(extra: list[weeks.TimeMark]) -> dict[str, Any]:
         phase = month = week = None

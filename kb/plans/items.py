@@ -557,6 +557,8 @@ def _english_title_line(plain: str) -> bool:
     verb = _TASK_HINT.match(t)
     if (verb and (verb.end() == len(t) or not t[verb.end()].isalpha())) or re.search(r"https?://", t):
         return False  # "Implement …", "Run …"; "Benchmarking Large Language Models …" is a title
+    if _COURSE_HINT.search(t) or _TUTORIAL_HINT.search(t) or re.search(r"(?i)\b(chapters?|book|textbook|video|talk|slides)\b", t):
+        return False  # "Hugging Face NLP Course Chapter 1-3", "PEFT docs": not a paper's title
     words = _LATIN_WORD.findall(t)
     # "OSDI, ASPLOS, MLSys" or "IEEE TPAMI, IEEE TKDE" are acronyms, not a title
     return len(words) >= 3 and sum(1 for w in words if re.search(r"[a-z]{2}", w)) >= 2 and len(t) <= 250
