@@ -56,3 +56,19 @@ def test_plan_import_online_fills_in_what_the_catalog_lacks(cli, home, sources, 
         blip = papers.resolve(store, "2301.12597")
         assert blip.authors == ["Junnan Li", "Dongxu Li", "Silvio Savarese", "Steven Hoi"] and blip.venue == "ICML 2023"
     assert [h for h in sources.hits if "2106.09685" in h] == []  # the catalog's papers are not asked for
+
+
+def test_add_a_pdf_link_online_reads_the_downloaded_pdf(cli, home, sources):
+    _point_at(cli, sources)
+    code, out, err = cli("add", f"{sources.base}/pdf/mixtral.pdf")
+    assert code == 0, err
+    assert "Mixtral of Experts" in out
+    with Store.open(home) as store:
+        [paper] = papers.all_papers(store)
+        assert papers.pdf_path(store, paper.id).startswith(str(home / "files"))
+
+
+def test_a_pdf_link_offline_needs_the_network(cli, home, sources):
+    code, out, err = cli("add", f"{sources.base}/pdf/mixtral.pdf")
+    assert code != 0 and "needs the network" in err and "--online" in err
+    assert sources.hits == []
