@@ -2,8 +2,8 @@
 
 The catalog answers without a network. Only when the user allows it (config `resolve.online`,
 or `--online`) are arXiv (arXiv ids), Crossref then OpenAlex (DOIs) and Semantic Scholar (ACL
-Anthology ids, and what the others miss) asked, each answer cached on disk and each host
-rate-limited. Offline, an id the catalog does not know is refused with a hint, never guessed.
+Anthology ids) asked, each answer cached on disk and each host rate-limited. Offline, an id the
+catalog does not know is refused with a hint, never guessed.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from kb import atomic, catalog
 from kb import config as config_mod
@@ -36,13 +37,11 @@ class Resolver:
         self.cfg = cfg
         self.online = bool(cfg["online"]) if online is None else online
         self.cache = Cache(Path(home) / "cache" / "resolve")
-        from urllib.parse import urlsplit
-
         arxiv_host = urlsplit(cfg["arxiv_url"]).netloc
         self.fetcher = fetcher or Fetcher(
             timeout_s=float(cfg["timeout_s"]), default_interval_s=float(cfg["min_interval_s"]),
             intervals={arxiv_host: float(cfg["arxiv_interval_s"])},
-            user_agent="paper-kb/0.1 (https://example.invalid/paper-kb" + (f"; mailto:{cfg['mailto']}" if cfg["mailto"] else "") + ")",
+            user_agent="paper-kb/0.1" + (f" (mailto:{cfg['mailto']})" if cfg["mailto"] else ""),
         )
 
     # -- offline ------------------------------------------------------------------------------
