@@ -125,15 +125,31 @@ _ENCODING_NAMES = {
     "cp949": "EUC-KR", "euc_kr": "EUC-KR", "johab": "Johab",
     "cp1252": "Windows-1252", "latin_1": "Latin-1", "iso8859_15": "Latin-9", "cp1250": "Windows-1250",
 }
+_CANDIDATES = ("gb18030", "big5", "cp932", "euc_jp", "cp949", "cp1252", "cp1250", "latin_1", "iso8859_15", "cp1251", "koi8_r",
+               "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258", "cp874")
+
+
+def _rank(encoding: str) -> int:
+    return _CANDIDATES.index(encoding) if encoding in _CANDIDATES else len(_CANDIDATES)
+
+
+_HALFWIDTH_KANA = re.compile(r"[\uff61-\uff9f]")
 _CHAOS_LIMIT = 0.2  # charset-normalizer's "mess" ratio above which the text is not trusted
 
 
 def _detected(data: bytes, name: str) -> Decoded:
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data, threshold=_CHAOS_LIMIT).best()
-    if best is None:
+    # Only the encodings plans are saved in are candidates (a short GBK file can otherwise pass for
+    # UTF-16 or Johab). charset-normalizer ranks them by "mess"; on a short Big5 plan, Shift-JIS
+    # half-width katakana (ｾ\ﾅｪｭ) can look tidier than the right reading, and half-width katakana
+    # does not occur in plans, so such a candidate loses to one without it. Equal mess: the order of
+    # _CANDIDATES (Simplified Chinese first, our users' most common legacy encoding).
+    matches = list(from_bytes(data, threshold=_CHAOS_LIMIT, cp_isolation=list(_CANDIDATES)))
+    if not matches:
         _undecodable(name)
+    plain = [m for m in matches if not _HALFWIDTH_KANA.search(str(m))] or matches
+    best = min(plain, key=lambda m: (round(m.chaos, 2), _rank(m.encoding)))
     encoding = best.encoding
     # GB18030 is the superset of GB2312/GBK: a file named either may use its extra characters
     if encoding in ("gb2312", "gbk", "hz"):

@@ -64,3 +64,28 @@ def test_a_fifo_is_refused_without_blocking(tmp_path):
 def test_a_device_is_refused_without_reading():
     with pytest.raises(BadInput, match="is a device"):
         read_plan_file("/dev/zero")
+
+
+SHORT_PLANS = [
+    "# 閱讀計畫\n\n## 第一週\n\n- **論文閱讀**：\n  - 《Attention Is All You Need》\n",
+    "# 閱讀\n- 論文：《LoRA》\n",
+    "# 读书计划\n- 论文：《LoRA》\n",
+    "# 読書\n- 論文を読む\n",
+    "# 대규모 언어 모델 읽기 계획\n\n## 1주차\n- 논문 읽기\n",
+]
+
+
+def _encodable():
+    for text in SHORT_PLANS:
+        for encoding in ("big5", "gbk", "shift_jis", "euc_kr"):
+            try:
+                yield text, encoding, text.encode(encoding)
+            except UnicodeEncodeError:
+                continue  # this encoding cannot hold this script
+
+
+@pytest.mark.parametrize("text,encoding,data", list(_encodable()))
+def test_short_plans_are_read_right_in_every_encoding_they_fit(text, encoding, data):
+    """Short files are where detectors slip: a two-line Big5 plan once came out as Shift-JIS
+    half-width katakana, a two-line GBK plan as UTF-16 or Korean."""
+    assert decode_bytes(data).text == text

@@ -88,6 +88,15 @@ class Case:
 PLAN_PROSE = "# My reading\n\n## Ideas\n\n### Later\n\n---\n"
 
 
+def _plan_too_large(env: Env) -> list[str]:
+    path = env.tmp / "huge.md"
+    with open(path, "wb") as fh:
+        fh.write(b"# Plan\n- arXiv:1706.03762\n")
+        fh.seek(10 * 1024 * 1024)
+        fh.write(b"\n")
+    return ["plan", "import", str(path)]
+
+
 def _plan_fifo(env: Env) -> list[str]:
     import os
 
@@ -241,6 +250,16 @@ CASES: list[Case] = [
          lambda e: ["plan", "import", str(e.tmp)], 2, "directory"),
     Case("plan-show-unknown", "plans", "`kb plan show` of a plan that does not exist",
          lambda e: ["plan", "show", "no-such-plan"], 3, "no plan"),
+    Case("plan-too-large", "plans", "a 10 MB file given as the plan (checked before it is read)", _plan_too_large, 2, "too large"),
+    Case("plan-undecodable", "plans", "a plan in no text encoding (UTF-8 cut short, then bytes no code page fits)",
+         lambda e: ["plan", "import", str(e.file("broken.md", "论文阅读：“注意力”".encode("utf-8")[:-1] + b"\xff\xfe\xfd\x80\x81" * 10))],
+         2, "could not be decoded"),
+    Case("plan-shift-jis", "plans", "a Japanese plan saved as Shift-JIS (read as such, not as GBK mojibake)",
+         lambda e: ["plan", "import", str(e.file("jp.md", "# 読書計画\n\n## 第1週\n\n- 論文：「Attention Is All You Need」\n".encode("shift_jis")))],
+         0, "decoded it as Shift-JIS", unchanged=False, sees="note: jp.md is not UTF-8; decoded it as Shift-JIS (the plan is imported)"),
+    Case("plan-big5", "plans", "a Traditional Chinese plan saved as Big5",
+         lambda e: ["plan", "import", str(e.file("tw.md", "# 閱讀計畫\n\n## 第一週\n\n- **論文閱讀**：\n  - 《Attention Is All You Need》\n".encode("big5")))],
+         0, "decoded it as Big5", unchanged=False, sees="note: tw.md is not UTF-8; decoded it as Big5 (the plan is imported)"),
     Case("plan-fifo", "plans", "a named pipe (FIFO) given as the plan file", _plan_fifo, 2, "named pipe"),
     Case("plan-device", "plans", "`/dev/zero` given as the plan file", lambda e: ["plan", "import", "/dev/zero"], 2, "is a device"),
     Case("plan-name-taken", "plans", "a second `plan.md` from another folder, under the name the first one has", _plan_name_taken,
