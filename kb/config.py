@@ -171,3 +171,25 @@ def set_value(path: Path, dotted_key: str, value: Any) -> dict[str, Any]:
     _check_together(merged, "config.toml")
     save(path, data)
     return merged
+
+
+def settings_from_elsewhere(config: dict[str, Any], home: Path) -> list[str]:
+    """The dotted keys of `config` that point outside `home` or name a program, a server or a
+    model: what a config.toml from another machine (a restored archive) may not set unasked."""
+    out = []
+    for section, values in config.items():
+        for key, value in values.items() if isinstance(values, dict) else ():
+            kind = getattr(spec(section, key), "kind", "text") if section in DEFAULTS and key in DEFAULTS[section] else "text"
+            if not value or kind == "text" or (kind == "model" and value == DEFAULTS[section][key]):
+                continue
+            if kind == "path" and _inside(Path(str(value)).expanduser(), home):
+                continue
+            out.append(f"{section}.{key}")
+    return out
+
+
+def _inside(path: Path, home: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(home.resolve())
+    except (OSError, RuntimeError):
+        return False
