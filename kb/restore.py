@@ -168,7 +168,9 @@ def _stage(archive: Path, staging: Path, home: Path, trust_config: bool, live_co
         raise BadInput(f"{name} is not a kb backup (not a readable .tar.gz)", NOTHING_CHANGED) from exc
     with tar:
         try:
-            members = tar.getmembers()  # reads to the end: a cut archive fails here
+            members = tar.getmembers()  # reads every header: a cut archive usually fails here
+            while tar.fileobj.read(1 << 20):  # and the rest, to gzip's checksum: one cut in the padding too
+                pass
             _check_members(name, members)
             staging.mkdir(parents=True)
             for member in members:
