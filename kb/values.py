@@ -19,7 +19,7 @@ INT64 = 2**63 - 1  # SQLite's integers: a row id above this cannot exist
 
 def shown(raw: object, limit: int = 40) -> str:
     """The value as the user wrote it, cut short: a 10 MB value must not become a 10 MB message."""
-    text = raw if isinstance(raw, str) else repr(raw)
+    text = raw if isinstance(raw, str) and raw.isprintable() else repr(raw)  # a line break stays one line
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
