@@ -71,11 +71,10 @@ def _store_api_key(ctx: Ctx, api_key: str | None, from_stdin: bool) -> None:
     key, origin = credentials.read_key(api_key, from_stdin, click.get_text_stream("stdin"), interactive,
                                        lambda: click.prompt("Zotero API key (input hidden)", hide_input=True))
     if key is not None:
-        credentials.check_key(key)
+        click.echo(f"API key from {origin} stored in {credentials.save_api_key(ctx.home, key)}")
         if api_key is not None:
             warn("--api-key puts the key in the process list, where other users can see it (ps): "
                  "next time leave it out to be asked for it, or use --api-key-stdin or KB_ZOTERO_API_KEY")
-        click.echo(f"API key from {origin} stored in {credentials.save_api_key(ctx.home, key)}")
 
 
 @zotero.command()
