@@ -158,7 +158,7 @@ def today(ctx: Ctx, next_limit: int, runs_limit: int, now_text: str | None, as_j
         click.echo("  no runs yet (`kb repro list`)")
 
 
-@click.command("config")
+@click.command("config", context_settings={"ignore_unknown_options": True})  # `kb config KEY -20` is a value
 @click.argument("key", required=False)
 @click.argument("value", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -195,6 +195,7 @@ def config_cmd(ctx: Ctx, key: str | None, value: str | None, as_json: bool) -> N
 def open_tui(ctx: Ctx) -> None:
     from tui.main import run
 
+    ctx.config  # a wrong config.toml is one line here, before the app starts
     ctx.close()
     run(ctx.home)
 
