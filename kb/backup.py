@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from kb import config as config_mod
 from kb import paths
-from kb.errors import KbError, StoreError
+from kb.errors import BadInput, KbError, StoreError
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -39,9 +39,19 @@ class BackupReport:
 
 
 def notes_dir(home: Path) -> Path:
+    """Where the notes are; a config.toml with a wrong setting elsewhere must not stop a backup
+    (it is backed up as it is), so notes.dir is read from it as written if it fails the check."""
     from notes.files import notes_dir as configured_notes_dir
 
-    return configured_notes_dir(home, config_mod.load(paths.config_path(home)))
+    try:
+        config = config_mod.load(paths.config_path(home))
+    except BadInput:
+        try:
+            raw = (config_mod.read_toml(paths.config_path(home)).get("notes") or {}).get("dir")
+        except (BadInput, AttributeError):
+            raw = None
+        config = {"notes": {"dir": raw if isinstance(raw, str) else ""}}
+    return configured_notes_dir(home, config)
 
 
 def create(home: Path, out: Path | None = None) -> BackupReport:

@@ -76,7 +76,7 @@ def restore(home: Path, archive: Path, *, force: bool = False, trust_config: boo
     journal = home / JOURNAL
     if staging.exists():
         shutil.rmtree(staging)
-    live_config = config_mod.read_toml(paths.config_path(home))
+    live_config = _readable_config(home)
     try:
         _write_journal(journal, {"phase": "staging", "archive": str(archive), "staging": [str(staging)]})
         staged = _stage(archive, staging, home, trust_config, live_config)
@@ -282,6 +282,17 @@ def _check_config(name: str, path: Path, home: Path, trust: bool, live_config: d
     import tomli_w
 
     path.write_text(tomli_w.dumps(data), encoding="utf-8")
+
+
+def _readable_config(home: Path) -> dict:
+    """This machine's config.toml as far as it can be read: a broken one must not stop the
+    restore that replaces it."""
+    try:
+        data = config_mod.read_toml(paths.config_path(home))
+        config_mod.validate(data)
+        return data
+    except BadInput:
+        return {}
 
 
 def _notes_target(home: Path, staged: Staged, live_config: dict, trust: bool) -> Path:

@@ -198,3 +198,14 @@ def test_the_next_kb_command_undoes_a_restore_killed_while_staging(cli, home, tm
     code, out, err = cli("papers")
     assert code == 0 and "undid the restore of x.tar.gz" in err
     assert not (home / restore_mod.STAGING).exists() and not (home / restore_mod.JOURNAL).exists()
+
+
+def test_a_broken_config_does_not_stop_a_backup_or_the_restore_that_fixes_it(tmp_path):
+    home = tmp_path / "a"
+    _library(home).close()
+    archive = backup.create(home, tmp_path / "good.tar.gz").path
+    (home / "config.toml").write_text("[review]\nnew_per_day = -5\n", encoding="utf-8")
+    assert backup.create(home, tmp_path / "broken.tar.gz").notes == 1
+    (home / "config.toml").write_text("[review\nnot toml", encoding="utf-8")
+    result = backup.restore(home, archive, force=True)
+    assert result["notes"] == 1 and not (home / "config.toml").exists()
