@@ -80,7 +80,7 @@ def restore(home: Path, archive: Path, *, force: bool = False, trust_config: boo
     try:
         _write_journal(journal, {"phase": "staging", "archive": str(archive), "staging": [str(staging)]})
         staged = _stage(archive, staging, home, trust_config, live_config)
-        notes_target = _notes_target(home, staged, live_config, trust_config)
+        notes_target = _notes_target(home, staged, live_config)
         staged_notes = staging / "notes"
         staging_dirs = [str(staging)]
         if notes_target.parent != home:
@@ -295,7 +295,7 @@ def _readable_config(home: Path) -> dict:
         return {}
 
 
-def _notes_target(home: Path, staged: Staged, live_config: dict, trust: bool) -> Path:
+def _notes_target(home: Path, staged: Staged, live_config: dict) -> Path:
     from notes.files import notes_dir
 
     if staged.has_config:
