@@ -2,19 +2,20 @@
 
 The database is copied with SQLite's online backup API, so a backup taken while the TUI or a
 sync is writing is still a consistent snapshot. Indexes and downloaded PDFs are left out:
-`kb index` and `kb sync` rebuild them. Restoring never destroys what it replaces: the current
-files are moved aside into `<home>/before-restore-<time>/` first.
+`kb index` and `kb sync` rebuild them; so are credentials (the Zotero key stays on the machine
+it was entered on). A note that is a symbolic link is stored as its content (the manifest
+lists it under `linked_notes`), so every archive kb writes restores. Restoring is in
+kb/restore.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import tarfile
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
@@ -33,12 +34,24 @@ class BackupReport:
     schema_version: int
     papers: int
     bytes: int
+    linked_notes: list[str] = field(default_factory=list)  # symbolic links: their content was stored
+    skipped_notes: list[str] = field(default_factory=list)  # links to nothing: no content to store
 
 
 def notes_dir(home: Path) -> Path:
+    """Where the notes are; a config.toml with a wrong setting elsewhere must not stop a backup
+    (it is backed up as it is), so notes.dir is read from it as written if it fails the check."""
     from notes.files import notes_dir as configured_notes_dir
 
-    return configured_notes_dir(home, config_mod.load(paths.config_path(home)))
+    try:
+        config = config_mod.load(paths.config_path(home))
+    except BadInput:
+        try:
+            raw = (config_mod.read_toml(paths.config_path(home)).get("notes") or {}).get("dir")
+        except (BadInput, AttributeError):
+            raw = None
+        config = {"notes": {"dir": raw if isinstance(raw, str) else ""}}
+    return configured_notes_dir(home, config)
 
 
 def create(home: Path, out: Path | None = None) -> BackupReport:
@@ -57,28 +70,36 @@ def create(home: Path, out: Path | None = None) -> BackupReport:
             papers = conn.execute("SELECT count(*) FROM papers").fetchone()[0]
         finally:
             conn.close()
-        notes = sorted(p for p in notes_dir(home).rglob("*.md") if p.is_file()) if notes_dir(home).exists() else []
+        base = notes_dir(home)
+        found = sorted(base.rglob("*.md")) if base.exists() else []
+        notes = [p for p in found if p.is_file()]
+        linked = [_rel(p, base) for p in notes if p.is_symlink()]
+        skipped = [_rel(p, base) for p in found if not p.is_file() and p.is_symlink()]
         manifest = {
             "format": FORMAT, "created_at": stamp, "schema_version": version, "papers": papers,
-            "notes": len(notes), "notes_dir": str(notes_dir(home)),
+            "notes": len(notes), "notes_dir": str(base), "linked_notes": linked,
         }
         (Path(tmp) / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         partial = out.with_name(out.name + ".partial")
         try:
-            with tarfile.open(partial, "w:gz") as tar:
+            # dereference: a symlinked note is stored as the text it points to, not as a link
+            with tarfile.open(partial, "w:gz", dereference=True) as tar:
                 tar.add(Path(tmp) / MANIFEST, arcname=MANIFEST)
                 tar.add(snapshot, arcname="kb.sqlite")
                 cfg = paths.config_path(home)
                 if cfg.exists():
                     tar.add(cfg, arcname="config.toml")
-                base = notes_dir(home)
                 for note in notes:
-                    tar.add(note, arcname=str(PurePosixPath("notes", *note.relative_to(base).parts)))
+                    tar.add(note, arcname=str(PurePosixPath("notes", *note.relative_to(base).parts)), recursive=False)
             os.replace(partial, out)
         except OSError as exc:
             partial.unlink(missing_ok=True)
             raise KbError(f"could not write the backup {out}: {exc.strerror or exc}", "free some space or choose another -o") from exc
-    return BackupReport(out, len(notes), version, papers, out.stat().st_size)
+    return BackupReport(out, len(notes), version, papers, out.stat().st_size, linked, skipped)
+
+
+def _rel(path: Path, base: Path) -> str:
+    return path.relative_to(base).as_posix()
 
 
 def _snapshot_db(src: Path, dst: Path) -> None:
@@ -93,73 +114,8 @@ def _snapshot_db(src: Path, dst: Path) -> None:
         raise StoreError(f"could not read the database for a backup: {exc}", "run `kb --debug ...` to see more") from exc
 
 
-def _safe_members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
-    members = []
-    for member in tar.getmembers():
-        parts = PurePosixPath(member.name).parts
-        if member.name.startswith("/") or ".." in parts or not (member.isfile() or member.isdir()):
-            raise BadInput(f"the backup contains an unsafe entry {member.name!r}", "it was not made by kb backup; nothing was restored")
-        members.append(member)
-    return members
+def restore(home: Path, archive: Path, *, force: bool = False, trust_config: bool = False, notify=None) -> dict:
+    """Restore an archive all-or-nothing (see kb/restore.py)."""
+    from kb import restore as restore_mod
 
-
-def restore(home: Path, archive: Path, *, force: bool = False) -> dict:
-    archive = Path(archive)
-    if not archive.is_file():
-        raise BadInput(f"no backup file at {archive}")
-    try:
-        tar = tarfile.open(archive, "r:gz")
-    except (tarfile.TarError, OSError) as exc:
-        raise BadInput(f"{archive} is not a kb backup (not a readable .tar.gz)") from exc
-    with tar, tempfile.TemporaryDirectory(prefix="kb-restore-") as tmp:
-        members = _safe_members(tar)
-        names = {m.name for m in members}
-        if MANIFEST not in names or "kb.sqlite" not in names:
-            raise BadInput(f"{archive} is not a kb backup (no manifest or database inside)")
-        tar.extractall(tmp, members=members, filter="data")
-        manifest = json.loads((Path(tmp) / MANIFEST).read_text(encoding="utf-8"))
-        from kb.store import latest_version
-
-        if manifest.get("schema_version", 0) > latest_version():
-            raise StoreError("the backup was made by a newer paper-kb", "upgrade paper-kb first; nothing was restored")
-        conn = sqlite3.connect(Path(tmp) / "kb.sqlite")
-        try:
-            ok = conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        finally:
-            conn.close()
-        if not ok:
-            raise StoreError("the database inside the backup is damaged", "nothing was restored")
-        db = paths.db_path(home)
-        if db.exists() and not force:
-            raise KbError(f"{home} already holds a library", "pass --force to replace it (the current files are kept in before-restore-*)")
-        home.mkdir(parents=True, exist_ok=True)
-        aside = home / f"before-restore-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}"
-        moved = _move_aside(home, aside)
-        shutil.copy2(Path(tmp) / "kb.sqlite", db)
-        if (Path(tmp) / "config.toml").exists():
-            shutil.copy2(Path(tmp) / "config.toml", paths.config_path(home))
-        restored_notes = 0
-        target_notes = notes_dir(home)
-        for note in sorted((Path(tmp) / "notes").rglob("*.md")) if (Path(tmp) / "notes").exists() else []:
-            dest = target_notes / note.relative_to(Path(tmp) / "notes")
-            if dest.exists():
-                keep = aside / "notes" / dest.relative_to(target_notes)
-                keep.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(dest, keep)
-                moved = True
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(note, dest)
-            restored_notes += 1
-    return {"restored": str(archive), "papers": manifest.get("papers"), "notes": restored_notes,
-            "previous_files": str(aside) if moved else None}
-
-
-def _move_aside(home: Path, aside: Path) -> bool:
-    moved = False
-    for name in ("kb.sqlite", "kb.sqlite-wal", "kb.sqlite-shm", "config.toml"):
-        src = home / name
-        if src.exists():
-            aside.mkdir(parents=True, exist_ok=True)
-            os.replace(src, aside / name)
-            moved = True
-    return moved
+    return restore_mod.restore(home, archive, force=force, trust_config=trust_config, notify=notify)

@@ -11,6 +11,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("KB_KEYRING", "file")  # tests never write the developer's OS keyring
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("KB_SHARED", REPO.parent / "shared"))

@@ -6,15 +6,16 @@ from pathlib import Path
 
 import click
 
+from kb.cli import types
 from kb.cli.context import Ctx, pass_ctx
 from kb.cli.output import emit_json
 
 
 @click.command()
-@click.option("--since", default="7d", show_default=True, help="Period: 7d, 2w, 1m or a date (2026-11-01).")
+@click.option("--since", default="7d", type=types.PERIOD, show_default=True, help="Period: 7d, 2w, 1m or a date (2026-11-01).")
 @click.option("--paper", "paper_refs", multiple=True, help="Brief these papers instead (repeatable).")
 @click.option("--plan", help="Plan for the week's progress (default: the only or first plan).")
-@click.option("--week", type=int, help="Brief the papers of this plan week.")
+@click.option("--week", type=types.WEEK, help="Brief the papers of this plan week.")
 @click.option("--format", "fmt", type=click.Choice(["md", "pdf", "slides", "html"]), default="md", show_default=True)
 @click.option("--lang", type=click.Choice(["en", "zh"]), help="Headings language (default: config, else the plan's).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (default: <home>/briefs/brief-<date>.<ext>).")

@@ -30,7 +30,9 @@ class Ctx:
     @property
     def config(self) -> dict:
         if self._config is None:
-            self._config = config_mod.load(paths.config_path(self.home))
+            from kb.cli.output import warn
+
+            self._config = config_mod.load(paths.config_path(self.home), warn=warn)
         return self._config
 
     def close(self) -> None:

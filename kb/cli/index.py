@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from kb.cli import types
 from kb.cli.context import Ctx, pass_ctx
 from kb.cli.output import emit_json, progress_enabled, truncate
 
@@ -69,10 +70,10 @@ class ProgressBar:
               help="By meaning (dense), by exact words (lexical), or both fused.")
 @click.option("--limit", type=click.IntRange(1, 200), default=10, show_default=True, help="Papers to show.")
 @click.option("--plan", help="Only papers of this plan (name or id).")
-@click.option("--week", type=click.IntRange(1, None), help="Only papers of this plan week.")
+@click.option("--week", type=types.WEEK, help="Only papers of this plan week.")
 @click.option("--tag", help="Only papers with this Zotero tag.")
 @click.option("--status", type=click.Choice(["unread", "reading", "read", "reviewed"]), help="Only papers with this reading status.")
-@click.option("--year", type=int, help="Only papers of this year.")
+@click.option("--year", type=types.YEAR, help="Only papers of this year.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: paper id, title, page, section, score, snippet.")
 @pass_ctx
 def search(ctx: Ctx, words: tuple[str, ...], mode: str, limit: int, plan: str | None, week: int | None, tag: str | None,

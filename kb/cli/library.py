@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from kb.cli import types
 from kb.cli.context import Ctx, pass_ctx
 from kb.cli.output import echo_table, emit_json, warn
 
@@ -89,7 +90,7 @@ def status(ctx: Ctx, paper: str, new_status: str, as_json: bool) -> None:
 
 @click.command("open")
 @click.argument("paper")
-@click.option("--page", type=click.IntRange(min=1), help="Open at this page (when the viewer command has {page}).")
+@click.option("--page", type=types.PAGE, help="Open at this page (when the viewer command has {page}).")
 @click.option("--print", "print_only", is_flag=True, help="Print the viewer command instead of running it.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the argv, path and page).")
 @pass_ctx
@@ -157,7 +158,7 @@ def today(ctx: Ctx, next_limit: int, runs_limit: int, now_text: str | None, as_j
         click.echo("  no runs yet (`kb repro list`)")
 
 
-@click.command("config")
+@click.command("config", context_settings={"ignore_unknown_options": True})  # `kb config KEY -20` is a value
 @click.argument("key", required=False)
 @click.argument("value", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -171,7 +172,7 @@ def config_cmd(ctx: Ctx, key: str | None, value: str | None, as_json: bool) -> N
         cfg = config.set_value(path, key, value)
         click.echo(f"{key} = {cfg[key.split('.')[0]][key.split('.', 1)[1]]!r}")
         return
-    cfg = config.load(path)
+    cfg = ctx.config
     if key:
         section, _, name = key.partition(".")
         if section not in cfg or (name and name not in cfg[section]):
@@ -194,6 +195,7 @@ def config_cmd(ctx: Ctx, key: str | None, value: str | None, as_json: bool) -> N
 def open_tui(ctx: Ctx) -> None:
     from tui.main import run
 
+    ctx.config  # a wrong config.toml is one line here, before the app starts
     ctx.close()
     run(ctx.home)
 

@@ -59,6 +59,10 @@ def cli(ctx: click.Context, home: str | None, debug: bool) -> None:
     from kb.cli.context import Ctx
 
     ctx.obj = Ctx(home=paths.data_home(home), debug=debug)
+    if any((ctx.obj.home / name).exists() for name in (".restore-journal.json", ".restore-staging")):
+        from kb.restore import finish_interrupted  # a restore was killed: finish or undo it first
+
+        click.echo(f"note: {finish_interrupted(ctx.obj.home)}", err=True)
     ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand is None:
         from kb.cli.library import open_tui

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 import click
 
+from kb.cli import types
 from kb.cli.context import Ctx, pass_ctx
 from kb.cli.output import echo_table, emit_json, warn
 from kb.errors import BadInput
@@ -111,7 +112,7 @@ def review(click_ctx: click.Context, now_text: str | None) -> None:
 
 
 @review.command("due")
-@click.option("--limit", type=int, help="Show at most this many.")
+@click.option("--limit", type=types.LIMIT, help="Show at most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @now_option
 @pass_ctx
@@ -135,9 +136,9 @@ def review_due(ctx: Ctx, limit: int | None, as_json: bool, now_text: str | None)
 
 
 @review.command("rate")
-@click.argument("card_id", type=int)
+@click.argument("card_id", type=types.ROW_ID)
 @click.argument("rating")
-@click.option("--duration-ms", type=int, help="How long the review took.")
+@click.option("--duration-ms", type=types.DURATION_MS, help="How long the review took.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @now_option
 @pass_ctx
@@ -199,7 +200,7 @@ def review_stats(ctx: Ctx, days: int, weeks: int, as_json: bool, now_text: str |
 
 
 @review.command("optimize")
-@click.option("--min-reviews", type=int, default=None, help="Fit even with fewer reviews than the default minimum.")
+@click.option("--min-reviews", type=types.COUNT, default=None, help="Fit even with fewer reviews than the default minimum.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
 def review_optimize(ctx: Ctx, min_reviews: int | None, as_json: bool) -> None:

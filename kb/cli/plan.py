@@ -6,6 +6,7 @@ from datetime import date
 
 import click
 
+from kb.cli import types
 from kb.cli.context import Ctx, pass_ctx
 from kb.cli.lazy import LazyGroup
 from kb.cli.output import emit_json, pad, truncate
@@ -88,7 +89,7 @@ def list_cmd(ctx: Ctx, as_json: bool) -> None:
 
 @plan.command("show")
 @click.argument("plan_ref", metavar="[PLAN]", required=False)
-@click.option("--week", type=int, help="Only this week of the plan.")
+@click.option("--week", type=types.WEEK, help="Only this week of the plan.")
 @click.option("--this-week", is_flag=True, help="Only the current week (from the plan's start date).")
 @click.option("--kind", type=click.Choice(KIND_CHOICES), help="Only items of this kind.")
 @click.option("--why", is_flag=True, help="Say why each item is a paper, a book, a course, ... (the evidence the importer used).")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from kb.cli import types
 from kb.cli.context import Ctx, pass_ctx
 from kb.cli.output import echo_table, emit_json, progress_enabled
 
@@ -33,7 +34,7 @@ def list_cmd(as_json: bool) -> None:
 @click.argument("name")
 @click.option("--preset", default="quick", show_default=True, help="tiny (seconds), quick (a 2-core CPU, ~2 min), full (a GPU).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed (repeatable on the same machine).")
+@click.option("--seed", default=0, show_default=True, type=types.SEED, help="Seed (repeatable on the same machine).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a parameter (typed and range-checked).")
 @click.option("--json", "as_json", is_flag=True, help="Stream JSON lines; the last line is the result record.")
 @pass_ctx
@@ -135,7 +136,7 @@ def _show_result(record: dict) -> None:
 
 @repro.command("runs")
 @click.argument("paper", required=False)
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
+@click.option("--limit", default=50, show_default=True, type=types.LIMIT)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
 def runs_cmd(ctx: Ctx, paper: str | None, limit: int, as_json: bool) -> None:

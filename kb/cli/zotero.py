@@ -19,7 +19,8 @@ def zotero() -> None:
 
 
 @zotero.command()
-@click.option("--api-key", help="Web API key (stored in credentials.toml, mode 0600).")
+@click.option("--api-key", help="Web API key (visible to other users in `ps`: prefer the hidden prompt, --api-key-stdin or $KB_ZOTERO_API_KEY).")
+@click.option("--api-key-stdin", is_flag=True, help="Read the web API key from standard input.")
 @click.option("--library-id", help="Web API: the user or group id.")
 @click.option("--library-type", type=click.Choice(["user", "group"]), default=None)
 @click.option("--endpoint", help="Another API address (a proxy, or the local API on another port).")
@@ -29,9 +30,9 @@ def zotero() -> None:
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Zotero's data directory (the one with storage/).")
 @click.option("--base-dir", type=click.Path(file_okay=False), help="Zotero's base directory for linked files.")
 @pass_ctx
-def setup(ctx: Ctx, api_key, library_id, library_type, endpoint, use_local, sqlite_path, bibtex_path, data_dir, base_dir) -> None:
+def setup(ctx: Ctx, api_key, api_key_stdin, library_id, library_type, endpoint, use_local, sqlite_path, bibtex_path, data_dir, base_dir) -> None:
     """Choose the Zotero source that `kb sync` reads."""
-    chosen = [n for n, on in (("web", library_id or api_key), ("local", use_local), ("sqlite", sqlite_path), ("bibtex", bibtex_path)) if on]
+    chosen = [n for n, on in (("web", library_id or api_key or api_key_stdin), ("local", use_local), ("sqlite", sqlite_path), ("bibtex", bibtex_path)) if on]
     if len(chosen) != 1:
         raise BadInput("choose one source", "--api-key KEY --library-id N, or --local, or --sqlite PATH, or --bibtex FILE")
     source = chosen[0]
@@ -43,10 +44,7 @@ def setup(ctx: Ctx, api_key, library_id, library_type, endpoint, use_local, sqli
         if not library_id:
             raise BadInput("the web API needs --library-id", "find it at https://www.zotero.org/settings/keys")
         zc["library_id"] = str(library_id)
-        if api_key:
-            from kb.zotero import credentials
-
-            credentials.save_api_key(ctx.home, api_key)
+        _store_api_key(ctx, api_key, api_key_stdin)
     if library_type:
         zc["library_type"] = library_type
     if endpoint is not None:
@@ -61,6 +59,22 @@ def setup(ctx: Ctx, api_key, library_id, library_type, endpoint, use_local, sqli
         zc["base_dir"] = str(Path(base_dir).expanduser().resolve())
     config_mod.save(cfg_path, cfg)
     click.echo(f"Zotero source: {source}. Run `kb sync` to fetch the library.")
+
+
+def _store_api_key(ctx: Ctx, api_key: str | None, from_stdin: bool) -> None:
+    """The key from --api-key (with a warning), stdin, $KB_ZOTERO_API_KEY or a hidden prompt."""
+    import sys
+
+    from kb.zotero import credentials
+
+    interactive = sys.stdin.isatty() and not credentials.has_api_key(ctx.home)
+    key, origin = credentials.read_key(api_key, from_stdin, click.get_text_stream("stdin"), interactive,
+                                       lambda: click.prompt("Zotero API key (input hidden)", hide_input=True))
+    if key is not None:
+        click.echo(f"API key from {origin} stored in {credentials.save_api_key(ctx.home, key)}")
+        if api_key is not None:
+            warn("--api-key puts the key in the process list, where other users can see it (ps): "
+                 "next time leave it out to be asked for it, or use --api-key-stdin or KB_ZOTERO_API_KEY")
 
 
 @zotero.command()
@@ -80,12 +94,12 @@ def status(ctx: Ctx, as_json: bool) -> None:
         lib["collections"] = store.scalar("SELECT count(*) FROM zotero_collections WHERE library = ?", (lib["id"],))
     info = {"source": zc.get("source") or None, "library_id": zc.get("library_id") or None, "library_type": zc.get("library_type"),
             "endpoint": zc.get("endpoint") or None, "sqlite_path": zc.get("sqlite_path") or None,
-            "api_key_stored": credentials.has_api_key(ctx.home), "libraries": libs}
+            "api_key_stored": credentials.has_api_key(ctx.home), "api_key_storage": credentials.storage(ctx.home), "libraries": libs}
     if as_json:
         emit_json(info)
         return
     click.echo(f"source: {info['source'] or '(not set up: kb zotero setup)'}" + (f"  library: {zc.get('library_type')}:{zc['library_id']}" if info["library_id"] else ""))
-    click.echo(f"API key: {'stored' if info['api_key_stored'] else 'none'}")
+    click.echo(f"API key: {'in ' + info['api_key_storage'] if info['api_key_storage'] else 'none on this machine'}")
     if libs:
         echo_table([(l["id"], l["source"], l["version"], l["items"], l["attachments"], l["annotations"], l["collections"], l["synced_at"]) for l in libs],
                    ["library", "source", "version", "items", "files", "annotations", "collections", "synced"])

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from kb.pdf import captions as captions_mod
 from kb.pdf import metadata as metadata_mod
+from kb.pdf import quality
 from kb.pdf import references as references_mod
 from kb.pdf.errors import PdfError
 from kb.pdf.layout import PageLayout, read_page, remove_furniture
@@ -149,8 +150,11 @@ def extract_here(path: str | Path, *, max_pages: int = MAX_PAGES, deadline: floa
                 warnings.append(f"page {index + 1} unreadable: {exc}")
         info = dict(pdf.metadata or {})
         toc = pdf.get_toc(simple=True)
-    if sum(len(line.text) for page in pages for line in page.lines) < MIN_TEXT_CHARS:
-        raise PdfError("no_text", f"{path.name}: the PDF has no text layer (scanned images?)")
+        if sum(len(line.text) for page in pages for line in page.lines) < MIN_TEXT_CHARS:
+            raise PdfError("no_text", f"{path.name}: the PDF has no text layer (scanned images?)")
+        unreadable = quality.unreadable_share(pdf, ["".join(line.text for line in page.lines) for page in pages])
+        if unreadable > quality.MAX_UNREADABLE:
+            raise PdfError("no_text", f"{path.name}: {quality.describe(unreadable)}", "run OCR on it (e.g. ocrmypdf --force-ocr) and add it again")
     doc = assemble(path, digest, pages, info, toc)
     doc.warnings += warnings
     return doc

@@ -34,9 +34,9 @@ def open_source(home: Path, config: dict[str, Any]) -> Source:
         policy = RetryPolicy(timeout_s=float(zc.get("timeout_s") or 30), attempts=max(1, int(zc.get("retries") or 1)),
                              backoff_s=float(zc.get("retry_backoff_s") or 0))
         if kind == "web":
-            key = credentials.load_api_key(home)
             if not zc.get("library_id"):
                 raise NotConfigured("the Zotero web library has no library id")
+            key = credentials.require_api_key(home)
             return WebSource(library_id=zc["library_id"], library_type=zc.get("library_type") or "user", api_key=key,
                              endpoint=zc.get("endpoint") or None, policy=policy)
         return WebSource(local=True, endpoint=zc.get("endpoint") or None, data_dir=zc.get("data_dir") or None, policy=policy)

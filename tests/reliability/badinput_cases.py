@@ -233,6 +233,113 @@ def _ambiguous(env: Env) -> list[str]:
     return ["show", "Scaling Laws"]
 
 
+# -- issue 15: restore, settings, arguments, secrets, unmapped fonts ------------------------------------
+def _library_archive(env: Env, tweak: Callable[[Path], None] | None = None, name: str = "kb-backup.tar.gz") -> Path:
+    """A real `kb backup` of another library (a paper, a note), unpacked, tweaked and packed again."""
+    import tarfile
+
+    other = env.tmp / "other-home"
+    env.ok("--home", str(other), "papers")
+    from kb import papers
+    from kb.store import Store
+
+    with Store.open(other) as store:
+        papers.upsert(store, title="Distilling the Knowledge in a Neural Network", year=2015)
+    (other / "notes").mkdir(exist_ok=True)
+    (other / "notes" / "hinton2015distilling.md").write_text("# KD\nWhat is T? :: the temperature\n", encoding="utf-8")
+    archive = env.tmp / "made.tar.gz"
+    env.ok("--home", str(other), "backup", "-o", str(archive))
+    if tweak is None:
+        return archive
+    unpacked = env.tmp / "unpacked"
+    with tarfile.open(archive) as tar:
+        tar.extractall(unpacked, filter="data")
+    tweak(unpacked)
+    out = env.tmp / name
+    with tarfile.open(out, "w:gz") as tar:
+        for item in sorted(unpacked.iterdir()):
+            tar.add(item, arcname=item.name)
+    return out
+
+
+def _live_library(env: Env) -> None:
+    paper = env.paper()
+    env.note(paper, "# LoRA\nWhat does LoRA freeze? :: the pretrained weights\n")
+
+
+def _restore(tweak: Callable[[Path], None] | None = None, *, cut: int | None = None, extra: tuple[str, ...] = ()):
+    def prepare(env: Env) -> list[str]:
+        archive = _library_archive(env, tweak)
+        if cut is not None:
+            archive.write_bytes(archive.read_bytes()[:cut])
+        _live_library(env)
+        return ["restore", "--force", *extra, str(archive)]
+
+    return prepare
+
+
+def _set_config(text: str) -> Callable[[Path], None]:
+    return lambda unpacked: (unpacked / "config.toml").write_text(text, encoding="utf-8")
+
+
+def _newer_db(unpacked: Path) -> None:
+    conn = sqlite3.connect(unpacked / "kb.sqlite")
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+
+
+def _symlinked_note(env: Env) -> list[str]:
+    other = env.tmp / "other-home"
+    env.ok("--home", str(other), "papers")
+    (other / "notes").mkdir()
+    outside = env.file("synced/lora.md", "# LoRA\nWhat is r? :: the rank\n")
+    (other / "notes" / "hu2021lora.md").symlink_to(outside)
+    archive = env.tmp / "linked.tar.gz"
+    env.ok("--home", str(other), "backup", "-o", str(archive))
+    return ["restore", str(archive)]
+
+
+def _config_file(text: str | bytes, *args: str):
+    def prepare(env: Env) -> list[str]:
+        env.home.mkdir(parents=True, exist_ok=True)
+        (env.home / "config.toml").write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+        return list(args)
+
+    return prepare
+
+
+def _due_cards(env: Env) -> list[str]:
+    paper = env.paper()
+    env.note(paper, "# LoRA\n\nWhat does LoRA freeze? :: the pretrained weights\n\nWhat is r? :: the rank\n")
+    env.ok("cards")
+    return ["review", "due", "--limit", "-1"]
+
+
+def _no_key_here(env: Env) -> list[str]:
+    """A web library set up elsewhere and restored here: config.toml, but no key on this machine."""
+    server = env.fake_zotero()
+    env.ok("zotero", "setup", "--library-id", server.library_id, "--endpoint", server.url)
+    env.ok("config", "zotero.retries", "1")
+    return ["sync"]
+
+
+def _unmapped_font_pdf(env: Env) -> Path:
+    """Text drawn with a CID font (Identity-H) whose ToUnicode map was removed."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_font(fontname="F0", fontbuffer=pymupdf.Font("cjk").buffer)
+    for i in range(30):
+        page.insert_text((50, 60 + i * 14), "Low-Rank Adaptation of Large Language Models freezes the weights.", fontsize=10, fontname="F0")
+    for xref in range(1, doc.xref_length()):
+        if "ToUnicode" in doc.xref_get_keys(xref):
+            doc.xref_set_key(xref, "ToUnicode", "null")
+    path = env.tmp / "nomap.pdf"
+    doc.save(str(path))
+    return path
+
+
 CASES: list[Case] = [
     # -- plans ----------------------------------------------------------------------------------
     Case("plan-missing", "plans", "`kb plan import` of a file that does not exist",
@@ -347,4 +454,74 @@ CASES: list[Case] = [
     Case("cli-bad-since", "CLI", "`kb brief --since banana`", lambda e: ["brief", "--since", "banana"], 2, "cannot read the period"),
     Case("cli-home-is-file", "CLI", "`--home` pointing at a regular file",
          lambda e: ["--home", str(e.file("afile", "x")), "papers"], 2, "is a file"),
+    # -- issue 15: restore all-or-nothing --------------------------------------------------------------------
+    Case("restore-symlinked-note", "restore", "`kb restore` of a backup whose library had a note that is a symbolic link",
+         _symlinked_note, 0, "restored 0 papers and 1 notes", unchanged=False,
+         sees="restored 0 papers and 1 notes from …/linked.tar.gz (the backup stored the note's text and said so)"),
+    Case("restore-config-wrong-type", "restore", "`kb restore --force` of an archive whose config.toml has a wrong type",
+         _restore(_set_config('[review]\nnew_per_day = "lots"\n')), 2, "is text, not a number",
+         sees="error: config.toml in kb-backup.tar.gz: review.new_per_day = 'lots' is text, not a number / hint: nothing was restored; the library is as it was"),
+    Case("restore-config-elsewhere", "restore", "an archive whose config.toml sets notes.dir outside the home and viewer.command",
+         _restore(_set_config('[notes]\ndir = "/tmp/kb-elsewhere-notes"\n[viewer]\ncommand = "sh -c evil {path}"\n')), 0,
+         "were not taken", unchanged=False,
+         sees="warning: the archive's settings that point outside the data home or run a program were not taken (this machine's are kept; "
+              "pass --trust-config to take them): notes.dir = '/tmp/kb-elsewhere-notes'; viewer.command = 'sh -c evil {path}'"),
+    Case("restore-truncated", "restore", "`kb restore` of an archive cut short (a half-finished download)",
+         _restore(cut=3000), 2, "truncated or damaged",
+         sees="error: kb-backup.tar.gz is truncated or damaged (Compressed file ended before the end-of-stream marker was reached) / "
+              "hint: nothing was restored; the library is as it was"),
+    Case("restore-manifest-not-json", "restore", "an archive whose manifest.json is not JSON",
+         _restore(lambda u: (u / "manifest.json").write_text("{not json", encoding="utf-8")), 2, "is not valid JSON",
+         sees="error: the manifest in kb-backup.tar.gz is not valid JSON (JSONDecodeError) / hint: nothing was restored; the library is as it was"),
+    Case("restore-db-not-sqlite", "restore", "an archive whose kb.sqlite is not a database",
+         _restore(lambda u: (u / "kb.sqlite").write_bytes(b"not a database " * 400)), 2, "is not an SQLite database",
+         sees="error: kb.sqlite in kb-backup.tar.gz is not an SQLite database / hint: nothing was restored; the library is as it was"),
+    Case("restore-db-newer", "restore", "an archive whose database is newer than its manifest and this kb (schema 99)",
+         _restore(_newer_db), 2, "newer paper-kb",
+         sees="error: kb-backup.tar.gz was made by a newer paper-kb (schema 99, this one knows 6) / hint: upgrade paper-kb first; nothing was restored; the library is as it was"),
+    # -- issue 15: settings -------------------------------------------------------------------------------------
+    Case("config-wrong-type", "config", 'config.toml with `new_per_day = "lots"`, then `kb review due`',
+         _config_file('[review]\nnew_per_day = "lots"\n', "review", "due"), 2, "is text, not a number",
+         sees="error: config.toml: review.new_per_day = 'lots' is text, not a number / hint: review.new_per_day takes a whole number from 0 to 10,000 cards, written without quotes"),
+    Case("config-huge-value", "config", "config.toml with a 10 MB viewer.command, then `kb config viewer.command`",
+         _config_file('[viewer]\ncommand = "' + "x" * 10_000_000 + '"\n', "config", "viewer.command"), 2, "characters long",
+         sees="error: config.toml: viewer.command = xxxxxxxx… is 10,000,000 characters long / hint: viewer.command takes one line of text up to 4,096 characters; fix it with `kb config viewer.command VALUE`"),
+    Case("config-nan", "config", "config.toml with `desired_retention = nan`, then `kb config`",
+         _config_file("[review]\ndesired_retention = nan\n", "config"), 2, "not a finite number",
+         sees="error: config.toml: review.desired_retention = nan is not a finite number / hint: review.desired_retention takes a number from 0.7 to 0.99; fix it with `kb config review.desired_retention VALUE`"),
+    Case("config-huge-number", "config", "config.toml with `new_per_day = 1e20`, then `kb review due`",
+         _config_file("[review]\nnew_per_day = 1e20\n", "review", "due"), 2, "out of range",
+         sees="error: config.toml: review.new_per_day = 1e+20 is out of range / hint: review.new_per_day takes a whole number from 0 to 10,000 cards; fix it with `kb config review.new_per_day VALUE`"),
+    Case("config-negative", "config", "config.toml with `new_per_day = -20`, then `kb review due`",
+         _config_file("[review]\nnew_per_day = -20\n", "review", "due"), 2, "out of range",
+         sees="error: config.toml: review.new_per_day = -20 is out of range / hint: review.new_per_day takes a whole number from 0 to 10,000 cards; fix it with `kb config review.new_per_day VALUE`"),
+    Case("config-misspelt-key", "config", "config.toml with `new_per_dya = 5` (a misspelt key), then `kb config review.new_per_day`",
+         _config_file("[review]\nnew_per_dya = 5\n", "config", "review.new_per_day"), 0, "did you mean review.new_per_day",
+         sees="warning: config.toml: unknown setting review.new_per_dya (did you mean review.new_per_day?)"),
+    Case("config-set-out-of-range", "config", "`kb config review.desired_retention 1.5`",
+         lambda e: ["config", "review.desired_retention", "1.5"], 2, "out of range",
+         sees="error: review.desired_retention = 1.5 is out of range / hint: review.desired_retention takes a number from 0.7 to 0.99"),
+    # -- issue 15: arguments ------------------------------------------------------------------------------------
+    Case("cli-negative-limit", "CLI", "`kb review due --limit -1` (two cards due)", _due_cards, 2, "out of range",
+         sees="Error: Invalid value for '--limit': -1 is out of range: a whole number from 1 to 100,000"),
+    Case("cli-huge-card-id", "CLI", "`kb review rate 10^30 good`", lambda e: ["review", "rate", "1" + "0" * 30, "good"], 2, "out of range",
+         sees="Error: Invalid value for 'CARD_ID': 1000000000000000000000000000000 is out of range: a whole number from 1 to 9,223,372,036,854,775,807"),
+    Case("cli-huge-since", "CLI", "`kb brief --since 99999999d`", lambda e: ["brief", "--since", "99999999d"], 2, "out of range",
+         sees="Error: Invalid value for '--since': 99999999d is out of range: a whole number from 0 to 36,500 days"),
+    Case("cli-huge-seed", "CLI", "`kb repro run lora --seed 10^20`", lambda e: ["repro", "run", "lora", "--seed", "1" + "0" * 20], 2, "out of range",
+         sees="Error: Invalid value for '--seed': 100000000000000000000 is out of range: a whole number from 0 to 4,294,967,295"),
+    # -- issue 15: secrets ---------------------------------------------------------------------------------------
+    Case("zotero-key-with-quotes", "Zotero API", "`kb zotero setup --library-id 1 --api-key '\"abc123\"'` (a key pasted with its quotes)",
+         lambda e: ["zotero", "setup", "--library-id", "1", "--api-key", '"abc123"'], 2, "has quotes in it",
+         sees="error: the API key has quotes in it / hint: Zotero keys are letters and digits: paste it without quotes"),
+    Case("zotero-key-in-argv", "Zotero API", "`kb zotero setup --library-id 1 --api-key KEY` (the key visible in `ps`)",
+         lambda e: ["zotero", "setup", "--library-id", "1", "--api-key", "abcDEF123"], 0, "process list", unchanged=False,
+         sees="warning: --api-key puts the key in the process list, where other users can see it (ps): next time leave it out to be asked for it, or use --api-key-stdin or KB_ZOTERO_API_KEY"),
+    Case("zotero-no-key-here", "Zotero API", "`kb sync` of a web library restored from a backup on another machine (no key here)",
+         _no_key_here, 7, "no Zotero key on this machine",
+         sees="error: no Zotero key on this machine / hint: run `kb zotero setup` (backups leave the key out)"),
+    # -- issue 15: PDFs -------------------------------------------------------------------------------------------
+    Case("pdf-unmapped-fonts", "PDFs", "`kb add` of a PDF whose CID font has no ToUnicode map (text extracts as glyph numbers)",
+         lambda e: ["add", str(_unmapped_font_pdf(e))], 1, "unmapped",
+         sees="failed …/nomap.pdf: nomap.pdf: the text layer is unreadable: 100% of its characters are unmapped or private-use (fonts without a Unicode mapping) [no_text]"),
 ]
