@@ -57,6 +57,11 @@ SCHEMA: dict[str, dict[str, Any]] = {
                "reviews_per_day": Int(0, 100_000, "cards")},
     "viewer": {"command": Text(kind="program")},
     "brief": {"lang": Text(8, ("", "en", "zh"))},
+    "resolve": {
+        "arxiv_url": Text(kind="url"), "crossref_url": Text(kind="url"), "semanticscholar_url": Text(kind="url"),
+        "openalex_url": Text(kind="url"), "mailto": Text(256), "timeout_s": Float(0.1, 600, "seconds"),
+        "online": Bool(), "min_interval_s": Float(0, 600, "seconds"), "arxiv_interval_s": Float(0, 600, "seconds"),
+    },
 }
 
 
