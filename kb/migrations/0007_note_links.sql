@@ -1,0 +1,13 @@
+-- [[citekey]] and [[citekey|alias]] links in the user's notes (notes/links.py), mirrored at note
+-- sync like the cards. A link in paper A's note to paper B is the user's own graph edge: A
+-- builds on (relates to) B. dst_paper_id is NULL while the citekey names no paper in the library.
+CREATE TABLE note_links (
+    note_path    TEXT NOT NULL,
+    src_paper_id INTEGER REFERENCES papers(id) ON DELETE CASCADE,
+    target       TEXT NOT NULL,                    -- the citekey as written
+    dst_paper_id INTEGER REFERENCES papers(id) ON DELETE SET NULL,
+    line         INTEGER NOT NULL,
+    PRIMARY KEY (note_path, line, target)
+);
+CREATE INDEX note_links_dst ON note_links(dst_paper_id);
+CREATE INDEX note_links_src ON note_links(src_paper_id);
