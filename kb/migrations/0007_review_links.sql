@@ -11,3 +11,13 @@ CREATE TABLE note_links (
 );
 CREATE INDEX note_links_dst ON note_links(dst_paper_id);
 CREATE INDEX note_links_src ON note_links(src_paper_id);
+
+-- What the user did to a card from the review screen, apart from the cards table (which note
+-- sync rewrites): suspended by the user, or buried (siblings of a card just reviewed, or by
+-- hand) until a time. buried_by is the review that buried it, so undoing that review unburies.
+CREATE TABLE card_flags (
+    card_id       INTEGER PRIMARY KEY REFERENCES cards(id),
+    user_suspended INTEGER NOT NULL DEFAULT 0,
+    buried_until  TEXT,                            -- ISO 8601 UTC; NULL or past: not buried
+    buried_by     INTEGER                          -- review_log id
+);
