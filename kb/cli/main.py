@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("kb.cli.plan:plan", "Import reading plans from Markdown and show them week by week."),
     "demo": ("kb.cli.demo:demo", "Build the demo library (a bilingual plan and a dozen generated papers)."),
     "tui": ("kb.cli.library:tui", "Open the terminal app (the same as plain `kb`)."),
+    "paper": ("kb.cli.library:paper_group", "One paper: remove it from the library (its note stays)."),
     # zotero
     "zotero": ("kb.cli.zotero:zotero", "Connect a Zotero library (web API, local API, zotero.sqlite, BibTeX)."),
     "sync": ("kb.cli.zotero:sync", "Fetch what changed in Zotero and match it to the plans."),

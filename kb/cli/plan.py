@@ -188,3 +188,23 @@ def start_cmd(ctx: Ctx, plan_ref: str, when: str) -> None:
     done = importer.set_start(ctx.store, plan_ref, day)
     click.echo(f"{done['name']}: week 1 starts {done['start_date']}")
 
+
+
+@plan.command("remove")
+@click.argument("plan_ref", metavar="PLAN")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def remove_cmd(ctx: Ctx, plan_ref: str, yes: bool, as_json: bool) -> None:
+    """Remove PLAN and its items; its papers stay in the library and notes stay where they are."""
+    from kb.cli.output import confirm
+    from kb.plans.query import resolve_plan
+    from kb.removal import remove_plan
+
+    found = resolve_plan(ctx.store, plan_ref)
+    confirm(f"Remove plan {found['name']!r} ({found['title'] or ''})? Its papers and your notes stay", yes)
+    removed = remove_plan(ctx.store, str(found["id"]))
+    if as_json:
+        emit_json(removed)
+        return
+    click.echo(f"removed plan {removed['name']!r} ({removed['items']} items); its papers stay in the library, your notes stay in the notes folder")
