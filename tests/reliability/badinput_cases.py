@@ -300,4 +300,15 @@ CASES: list[Case] = [
     Case("cli-bad-since", "CLI", "`kb brief --since banana`", lambda e: ["brief", "--since", "banana"], 2, "cannot read the period"),
     Case("cli-home-is-file", "CLI", "`--home` pointing at a regular file",
          lambda e: ["--home", str(e.file("afile", "x")), "papers"], 2, "is a file"),
+    # -- removing and reviewing (issue 13) ----------------------------------------------------------------------
+    Case("plan-remove-unknown", "removing", "`kb plan remove nope --yes` (no such plan)",
+         lambda e: (e.paper(), ["plan", "remove", "nope", "--yes"])[1], 3, "no plan"),
+    Case("remove-unconfirmed", "removing", "`kb paper remove 1` without --yes and with no terminal to ask on",
+         lambda e: (e.paper(), ["paper", "remove", "1"])[1], 2, "needs confirmation"),
+    Case("paper-remove-unknown", "removing", "`kb paper remove 'no such paper' --yes`",
+         lambda e: ["paper", "remove", "no such paper", "--yes"], 3, "no paper"),
+    Case("run-remove-unknown", "removing", "`kb repro runs --remove 99 --yes` (no such run)",
+         lambda e: ["repro", "runs", "--remove", "99", "--yes"], 3, "no run 99"),
+    Case("review-bury-unknown-card", "cards", "`kb review bury 99999` (no such card)",
+         lambda e: ["review", "bury", "99999"], 3, "no card"),
 ]
