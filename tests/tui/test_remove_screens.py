@@ -1,0 +1,39 @@
+"""Removing from the TUI asks first (the Confirm dialog), then does what the CLI does."""
+
+from __future__ import annotations
+
+from kb.store import Store
+from tests.tui.conftest import SIZE, settle
+from tui.app import KbApp
+
+
+async def test_remove_a_paper_and_a_plan_after_confirming(home, library):
+    from notes.files import notes_dir
+    from kb import config as config_mod, paths
+
+    notes = sorted(p.name for p in notes_dir(home, config_mod.load(paths.config_path(home))).glob("*.md"))
+    app = KbApp(home=home)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("l")
+        await settle(pilot, app)
+        await pilot.press("x")
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "Confirm"
+        await pilot.press("n")  # keep
+        await settle(pilot, app)
+        with Store.open(home) as store:
+            assert store.scalar("SELECT count(*) FROM papers") == 3
+        await pilot.press("x", "y")
+        await settle(pilot, app)
+        with Store.open(home) as store:
+            assert store.scalar("SELECT count(*) FROM papers") == 2
+        await pilot.press("p")
+        await settle(pilot, app)
+        await pilot.press("x")
+        await settle(pilot, app)
+        await pilot.press("y")
+        await settle(pilot, app)
+        with Store.open(home) as store:
+            assert store.scalar("SELECT count(*) FROM plans") == 0
+    assert sorted(p.name for p in notes_dir(home, config_mod.load(paths.config_path(home))).glob("*.md")) == notes
