@@ -77,8 +77,9 @@ def list_cmd(ctx: Ctx, as_json: bool) -> None:
         c = r["counts"]
         week = query.current_week(ctx.store, r["id"], today)
         table.append((r["id"], r["name"], r["lang"], f"{r['papers_read']}/{r['papers']}", c["book"], c["course"] + c["tutorial"], c["task"],
-                      r["start_date"] or "", week or "", r["title"] or ""))
-    echo_table(table, ["id", "name", "lang", "read", "books", "courses", "tasks", "start", "week", "title"], [5, 28, 4, 7, 5, 7, 5, 10, 4, 50])
+                      f"{r['items_done']['done']}/{r['items_done']['items']}", r["start_date"] or "", week or "", r["title"] or ""))
+    echo_table(table, ["id", "name", "lang", "read", "books", "courses", "tasks", "done", "start", "week", "title"],
+               [5, 28, 4, 7, 5, 7, 5, 7, 10, 4, 50])
 
 
 @plan.command("show")
@@ -113,6 +114,8 @@ def _print_tree(tree: dict, week: int | None) -> None:
     head = f"{tree['name']}" + (f" — {tree['title']}" if tree["title"] else "")
     click.secho(head, bold=True)
     bits = [f"{tree['papers_read']}/{tree['papers']} papers read"]
+    if tree["items_done"]["items"]:
+        bits.append(f"{tree['items_done']['done']}/{tree['items_done']['items']} books, courses and tasks done")
     if tree["start_date"]:
         bits.append(f"week 1 starts {tree['start_date']}")
     if tree["current_week"]:
@@ -208,3 +211,27 @@ def remove_cmd(ctx: Ctx, plan_ref: str, yes: bool, as_json: bool) -> None:
         emit_json(removed)
         return
     click.echo(f"removed plan {removed['name']!r} ({removed['items']} items); its papers stay in the library, your notes stay in the notes folder")
+
+
+@plan.command("done")
+@click.argument("item")
+@click.option("--plan", "plan_ref", help="Look for ITEM in this plan only.")
+@click.option("--undo", is_flag=True, help="Untick it.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def done_cmd(ctx: Ctx, item: str, plan_ref: str | None, undo: bool, as_json: bool) -> None:
+    """Tick off ITEM (a book, course, tutorial, task or paper: its id, or a unique part of its
+    title); counted in the plan's progress, kept when the plan file is imported again."""
+    from kb.plans import ticks
+
+    row = ticks.resolve_item(ctx.store, item, plan_ref)
+    changed = ticks.set_done(ctx.store, row, not undo)
+    progress = ticks.progress(ctx.store, row["plan_id"])
+    name = row["title"] or row["text"]
+    if as_json:
+        emit_json({"id": row["id"], "plan_id": row["plan_id"], "kind": row["kind"], "title": name, "done": not undo,
+                   "changed": changed, "progress": progress})
+        return
+    state = "not done" if undo else "done"
+    click.echo(f"{'marked' if changed else 'already'} {state}: {name} ({row['kind']}) · "
+               f"{progress['done']}/{progress['items']} books, courses and tasks done in this plan")

@@ -21,3 +21,13 @@ CREATE TABLE card_flags (
     buried_until  TEXT,                            -- ISO 8601 UTC; NULL or past: not buried
     buried_by     INTEGER                          -- review_log id
 );
+
+-- Items ticked off in paper-kb (`kb plan done ITEM`, the Plan screen's d), by the item's stable
+-- key: a re-import of the plan file (where the box may still be empty) keeps the user's tick.
+CREATE TABLE plan_item_ticks (
+    plan_id    INTEGER NOT NULL REFERENCES plans(id) ON DELETE CASCADE,
+    item_key   TEXT NOT NULL,
+    done       INTEGER NOT NULL,
+    ticked_at  TEXT NOT NULL,
+    PRIMARY KEY (plan_id, item_key)
+);

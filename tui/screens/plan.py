@@ -32,6 +32,7 @@ class PlanScreen(KbScreen):
         Binding("s", "cycle_status", "Status", id="plan.status"),
         Binding("enter", "open", "Open paper", show=False, id="plan.open"),
         Binding("r", "reload", "Refresh", show=False, id="plan.refresh"),
+        Binding("d", "toggle_done", "Done", id="plan.done"),
         Binding("x", "remove_plan", "Remove plan", show=False, id="plan.remove"),
     ]
 
@@ -142,6 +143,23 @@ class PlanScreen(KbScreen):
             with self.store() as store:
                 removed = remove_plan(store, str(plan_id))
             self.app.call_from_thread(self.notify, f"removed plan {removed['name']!r}; papers and notes stay", markup=False)
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(Failed("Plan", exc))
+        self.app.call_from_thread(self.load)
+
+    def action_toggle_done(self) -> None:
+        """As `kb plan done ITEM` (and `--undo`): tick off a book, course, tutorial, task or paper."""
+        item = self._item()
+        if item and item.get("id") and item.get("plan_id"):
+            self.tick(item["id"], not item.get("done"))
+
+    @work(thread=True, group="plan-status")
+    def tick(self, item_id: int, done: bool) -> None:
+        try:
+            from kb.plans import ticks
+
+            with self.store() as store:
+                ticks.set_done(store, ticks.resolve_item(store, str(item_id)), done)
         except Exception as exc:  # noqa: BLE001
             self.post_message(Failed("Plan", exc))
         self.app.call_from_thread(self.load)

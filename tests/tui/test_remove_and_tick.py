@@ -1,4 +1,5 @@
-"""Removing from the TUI asks first (the Confirm dialog), then does what the CLI does."""
+"""Removing from the TUI asks first (the Confirm dialog), then does what the CLI does; d ticks
+off a plan item as `kb plan done` does."""
 
 from __future__ import annotations
 
@@ -37,3 +38,25 @@ async def test_remove_a_paper_and_a_plan_after_confirming(home, library):
         with Store.open(home) as store:
             assert store.scalar("SELECT count(*) FROM plans") == 0
     assert sorted(p.name for p in notes_dir(home, config_mod.load(paths.config_path(home))).glob("*.md")) == notes
+
+
+async def test_plan_screen_d_ticks_the_item(home, tmp_path, cli):
+    from kb.store import Store
+    from tests.tui.conftest import SIZE, settle
+    from tui.app import KbApp
+
+    from tests.plans.test_ticks import _import
+
+    _import(cli, tmp_path)
+    app = KbApp(home=home)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("p")
+        await settle(pilot, app)
+        item = app.screen.query_one("#plan-tree").cursor_node.data
+        await pilot.press("d")
+        await settle(pilot, app)
+    with Store.open(home) as store:
+        from kb.plans import ticks
+
+        assert ticks.is_done(store, ticks.resolve_item(store, str(item["id"])))
