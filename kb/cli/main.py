@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     # notes and review
     "note": ("kb.cli.notes:note", "Open a paper's Markdown note in your editor."),
     "cards": ("kb.cli.notes:cards", "List (or check) the flash cards in a paper's note."),
+    "links": ("kb.cli.notes:links_cmd", "A paper's [[citekey]] links and the notes linking to it (backlinks)."),
     "review": ("kb.cli.notes:review", "Review due flash cards (FSRS spaced repetition)."),
     "export": ("kb.cli.notes:export", "Export cards (Anki .apkg)."),
     # reproductions

@@ -73,7 +73,12 @@ def cards(ctx: Ctx, paper: str | None, check: bool, show_suspended: bool, as_jso
     now = _now(now_text)
     paper_id = papers.resolve(ctx.store, paper).id if paper else None
     if check:
+        from notes import links
+        from notes.files import notes_dir
+
         issues = sync.note_issues(ctx.store, ctx.home, ctx.config, paper_id, now)
+        issues += [sync.NoteIssue(u["note_path"], f"a link to an unknown paper: [[{u['target']}]] (no paper has this citekey; see `kb papers`)", u["line"])
+                   for u in links.unknown(ctx.store, notes_dir(ctx.home, ctx.config), paper_id)]
         if as_json:
             emit_json([i.to_dict() for i in issues])
         elif not issues:
@@ -213,6 +218,30 @@ def review_optimize(ctx: Ctx, min_reviews: int | None, as_json: bool) -> None:
     else:
         click.echo("fitted FSRS parameters (used from now on):")
         click.echo("  " + ", ".join(f"{p:.4f}" for p in parameters))
+
+
+@click.command("links")
+@click.argument("paper")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def links_cmd(ctx: Ctx, paper: str, as_json: bool) -> None:
+    """PAPER's [[citekey]] links: what its note links to, and the notes that link to it (backlinks)."""
+    from kb import papers
+    from notes import links
+
+    _sync(ctx, datetime.now(timezone.utc))
+    found = papers.resolve(ctx.store, paper)
+    out, back = links.outgoing(ctx.store, found.id), links.backlinks(ctx.store, found.id)
+    if as_json:
+        emit_json({"paper": {"id": found.id, "citekey": found.citekey, "title": found.title}, "links_to": out, "backlinks": back})
+        return
+    click.echo(f"{found.title} ({found.citekey})")
+    click.echo("links to:" if out else "links to: nothing (write [[citekey]] in its note)")
+    for link in out:
+        click.echo(f"  [[{link['target']}]] {link['title'] or '(no such paper)'}  {link['note_path']}:{link['line']}")
+    click.echo("linked from:" if back else "linked from: no note links here")
+    for link in back:
+        click.echo(f"  {link['title']} ({link['citekey']})  {link['note_path']}:{link['line']}")
 
 
 def _session(ctx: Ctx, now_text: str | None) -> None:

@@ -66,7 +66,9 @@ def collect(store: Store, *, include_plan: bool = True) -> tuple[Nodes, Edges]:
         src, dst = by_arxiv.get(edge["before"]), by_arxiv.get(edge["after"])
         if src and dst and (src, dst) not in vetoed:
             _add(nodes, edges, src, dst, "prereq", "catalog", why=edge.get("why", ""))
-    for src, dst in note_link_pairs(store):
+    from notes.links import pairs
+
+    for src, dst in pairs(store):
         # A link against an existing edge (the linked paper cites the linking one) would make a cycle.
         if (dst, src) not in vetoed and (src, dst) not in edges:
             _add(nodes, edges, dst, src, "link", "user")
@@ -79,13 +81,6 @@ def collect(store: Store, *, include_plan: bool = True) -> tuple[Nodes, Edges]:
         older, newer = nodes[dst]["year"], nodes[src]["year"]
         data["back_in_time"] = bool(data["relation"] == "read after" and older and newer and newer > older)
     return nodes, edges
-
-
-def note_link_pairs(store: Store) -> list[tuple[int, int]]:
-    """(linking paper, linked paper) for every [[citekey]] link in a paper's note (notes/links.py)."""
-    rows = store.all("SELECT DISTINCT src_paper_id, dst_paper_id FROM note_links "
-                     "WHERE src_paper_id IS NOT NULL AND dst_paper_id IS NOT NULL AND src_paper_id != dst_paper_id")
-    return [(r["src_paper_id"], r["dst_paper_id"]) for r in rows]
 
 
 def _add(nodes: Nodes, edges: Edges, src: int, dst: int, kind: str, source: str, why: str = "") -> None:
@@ -127,11 +122,13 @@ def plan_positions(store: Store) -> dict[int, tuple[int, int]]:
 
 def neighbours(store: Store, paper_id: int, graph: nx.DiGraph | None = None) -> dict[str, list[dict]]:
     """What the paper builds on (cites, needs, or the user linked), what builds on it, its
-    prerequisites, and apart from those its plan neighbours: read_after (the paper before it
+    prerequisites, the user's [[links]] both ways (links_to, linked_from: the backlinks), and apart
+    from those its plan neighbours: read_after (the paper before it
     in a plan) and read_before (the one after it); plan order is never called "builds on"."""
     graph = graph if graph is not None else build_graph(store)
     if paper_id not in graph:
-        return {"builds_on": [], "built_upon_by": [], "prerequisites": [], "read_after": [], "read_before": []}
+        return {"builds_on": [], "built_upon_by": [], "prerequisites": [], "links_to": [], "linked_from": [],
+                "read_after": [], "read_before": []}
 
     def describe(node: int, edge: dict) -> dict:
         data = graph.nodes[node]
@@ -146,5 +143,7 @@ def neighbours(store: Store, paper_id: int, graph: nx.DiGraph | None = None) -> 
     prereqs = [d for d in up if "prereq" in d["kinds"]]
     key = lambda d: (d["year"] or 0, d["title"])  # noqa: E731
     return {"builds_on": sorted(up, key=key), "built_upon_by": sorted(down, key=key), "prerequisites": sorted(prereqs, key=key),
+            "links_to": [d for d in sorted(up, key=key) if "link" in d["kinds"]],
+            "linked_from": [d for d in sorted(down, key=key) if "link" in d["kinds"]],
             "read_after": sorted((describe(u, e) for u, e in ins if not builds_on(e)), key=key),
             "read_before": sorted((describe(v, e) for v, e in outs if not builds_on(e)), key=key)}

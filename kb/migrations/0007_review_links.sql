@@ -1,16 +1,19 @@
 -- [[citekey]] and [[citekey|alias]] links in the user's notes (notes/links.py), mirrored at note
 -- sync like the cards. A link in paper A's note to paper B is the user's own graph edge: A
--- builds on (relates to) B. dst_paper_id is NULL while the citekey names no paper in the library.
+-- builds on (relates to) B. The target is matched to papers.citekey when read, so a link to a
+-- paper added later resolves without the note being parsed again.
 CREATE TABLE note_links (
     note_path    TEXT NOT NULL,
-    src_paper_id INTEGER REFERENCES papers(id) ON DELETE CASCADE,
+    src_paper_id INTEGER REFERENCES papers(id) ON DELETE SET NULL,
     target       TEXT NOT NULL,                    -- the citekey as written
-    dst_paper_id INTEGER REFERENCES papers(id) ON DELETE SET NULL,
     line         INTEGER NOT NULL,
     PRIMARY KEY (note_path, line, target)
 );
-CREATE INDEX note_links_dst ON note_links(dst_paper_id);
+CREATE INDEX note_links_target ON note_links(target COLLATE NOCASE);
 CREATE INDEX note_links_src ON note_links(src_paper_id);
+-- Parse every note once more at the next sync, so links in notes written before this are found
+-- (cards read the same again: nothing changes for them).
+UPDATE notes SET mtime_ns = 0;
 
 -- What the user did to a card from the review screen, apart from the cards table (which note
 -- sync rewrites): suspended by the user, or buried (siblings of a card just reviewed, or by
