@@ -39,7 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cards": ("kb.cli.notes:cards", "List (or check) the flash cards in a paper's note."),
     "links": ("kb.cli.notes:links_cmd", "A paper's [[citekey]] links and the notes linking to it (backlinks)."),
     "review": ("kb.cli.notes:review", "Review due flash cards (FSRS spaced repetition)."),
-    "export": ("kb.cli.notes:export", "Export cards (Anki .apkg)."),
+    "export": ("kb.cli.notes:export", "Export cards (Anki .apkg) or the bibliography (BibTeX, CSL-JSON)."),
     # reproductions
     "repro": ("kb.cli.repro:repro", "Run a paper's minimal reproduction and check its claim."),
     # brief

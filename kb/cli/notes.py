@@ -1,4 +1,5 @@
-"""Notes and spaced repetition: `kb note`, `kb cards`, `kb review ...`, `kb export anki`."""
+"""Notes and spaced repetition: `kb note`, `kb cards`, `kb links`, `kb review ...`, `kb export anki`,
+and the bibliography (`kb export bibtex|csljson`)."""
 
 from __future__ import annotations
 
@@ -411,7 +412,7 @@ def _human(delta) -> str:
 
 @click.group()
 def export() -> None:
-    """Export cards to other tools."""
+    """Export cards (Anki) or the bibliography (BibTeX, CSL-JSON) to other tools."""
 
 
 @export.command("anki")
@@ -432,3 +433,39 @@ def export_anki(ctx: Ctx, file: str, plan_name: str | None, as_json: bool, now_t
     click.echo(f"wrote {report.cards} card(s) in {report.notes} Anki note(s) to {report.path}")
     for name, count in report.decks.items():
         click.echo(f"  {name}: {count}")
+
+
+@export.command("bibtex")
+@click.option("--plan", "plan_name", help="Only this plan's papers, in plan order.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE instead of standard output.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the path and the entries' citekeys).")
+@pass_ctx
+def export_bibtex(ctx: Ctx, plan_name: str | None, output: str | None, as_json: bool) -> None:
+    """The papers as BibTeX, keyed by their citekeys (LaTeX-escaped; read back before writing)."""
+    _export_bibliography(ctx, "bibtex", plan_name, output, as_json)
+
+
+@export.command("csljson")
+@click.option("--plan", "plan_name", help="Only this plan's papers, in plan order.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE instead of standard output.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the path and the entries' citekeys).")
+@pass_ctx
+def export_csljson(ctx: Ctx, plan_name: str | None, output: str | None, as_json: bool) -> None:
+    """The papers as CSL-JSON (Zotero, Pandoc, citeproc), keyed by their citekeys."""
+    _export_bibliography(ctx, "csljson", plan_name, output, as_json)
+
+
+def _export_bibliography(ctx: Ctx, fmt: str, plan_name: str | None, output: str | None, as_json: bool) -> None:
+    from kb import bibliography
+    from kb.atomic import write_text
+
+    papers = bibliography.papers_for(ctx.store, plan_name)
+    text = bibliography.export(papers, fmt)
+    if output:
+        write_text(output, text)
+    if as_json:
+        emit_json({"format": fmt, "path": output, "entries": [p.citekey for p in papers], **({} if output else {"text": text})})
+    elif output:
+        click.echo(f"wrote {len(papers)} entries to {output}")
+    else:
+        click.echo(text, nl=False)

@@ -311,5 +311,6 @@ CASES: list[Case] = [
          lambda e: ["repro", "runs", "--remove", "99", "--yes"], 3, "no run 99"),
     Case("review-bury-unknown-card", "cards", "`kb review bury 99999` (no such card)",
          lambda e: ["review", "bury", "99999"], 3, "no card"),    Case("plan-done-unknown", "plans", "`kb plan done 'nothing like this'` (no such item)",
-         lambda e: ["plan", "done", "nothing like this"], 3, "no plan item"),
+         lambda e: ["plan", "done", "nothing like this"], 3, "no plan item"),    Case("export-unknown-plan", "plans", "`kb export bibtex --plan nope` (no such plan)",
+         lambda e: (e.paper(), ["export", "bibtex", "--plan", "nope"])[1], 3, "no plan"),
 ]
