@@ -35,7 +35,7 @@ class CardGone(BadInput):
     """The card left the queue while shown: removed from its note, its note gone, suspended."""
 
 _CARD_SELECT = (
-    "SELECT c.id, c.paper_id, p.citekey, p.title, c.kind, c.front, c.back, c.note_path, c.line, c.created_at, "
+    "SELECT c.id, c.paper_id, p.citekey, p.title, c.kind, c.front, c.back, c.note_path, c.line, c.created_at, c.source, c.cloze_index, "
     "s.state, s.due FROM cards c LEFT JOIN card_state s ON s.card_id = c.id LEFT JOIN papers p ON p.id = c.paper_id "
 )
 
@@ -53,6 +53,8 @@ class DueCard:
     due: datetime
     note_path: str
     line: int
+    source: str = ""  # the card as written (cloze markup kept): the review screen highlights from it
+    cloze_index: int | None = None
 
     def to_dict(self) -> dict:
         return {**asdict(self), "due": clock.to_iso(self.due)}
@@ -273,7 +275,7 @@ def _select(store: Store, where: str, params: dict, include_suspended: bool = Fa
         DueCard(
             r["id"], r["paper_id"], r["citekey"], r["title"], r["kind"], r["front"], r["back"],
             STATE_NAMES[None if r["state"] is None else State(r["state"])],
-            clock.from_iso(r["due"] or r["created_at"]), r["note_path"], r["line"],
+            clock.from_iso(r["due"] or r["created_at"]), r["note_path"], r["line"], r["source"], r["cloze_index"],
         )
         for r in store.all(_CARD_SELECT + "WHERE " + live + where, params)
     ]

@@ -110,3 +110,20 @@ def test_edit_opens_the_card_line(monkeypatch):
     assert line_args(["vim"], "/n/a.md", 12) == ["vim", "+12", "/n/a.md"]
     assert line_args(["/usr/bin/code", "-w"], "/n/a.md", 3) == ["/usr/bin/code", "-w", "--goto", "/n/a.md:3"]
     assert line_args(["notepad"], "/n/a.md", 3) == ["notepad", "/n/a.md"]
+
+
+def test_cloze_answer_highlights_exactly_the_deletion():
+    """CJK text repeats characters: a diff of the two sides marks the wrong ones; the card as
+    written says exactly what was hidden. The highlight is rich Text: data is never markup."""
+    from notes.cards import parse
+    from tui.widgets.card import cloze_answer
+
+    source = "秩 r 是{{c1::低秩分解的秩}}秩"
+    (card,) = parse(source).cards
+    styled = cloze_answer(card.front, card.back, card.source, card.cloze_index)
+    marked = [(s.start, s.end) for s in styled.spans if "underline" in str(s.style)]
+    assert styled.plain == "秩 r 是低秩分解的秩秩" and [styled.plain[a:b] for a, b in marked] == ["低秩分解的秩"]
+    naive = cloze_answer(card.front, card.back)  # the diff alone marks 秩 r 是[低]秩[分解的秩]
+    assert [(s.start, s.end) for s in naive.spans if "underline" in str(s.style)] != marked
+    (odd,) = parse("Edit {{c1::[/etc/hosts]}} offline").cards  # markup-like data stays text
+    assert cloze_answer(odd.front, odd.back, odd.source, odd.cloze_index).plain == "Edit [/etc/hosts] offline"
