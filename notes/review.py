@@ -26,9 +26,8 @@ from notes.scheduler import STATE_NAMES, Limits, card_columns, card_from_row, ma
 _LIVE = "id NOT IN (SELECT review_id FROM review_undo)"
 # Anki's default "learn ahead limit": with nothing else due, learning cards due this soon are shown.
 LEARN_AHEAD = timedelta(minutes=20)
-# Neither suspended by the user nor buried at :now.
-_UNFLAGGED = ("NOT EXISTS (SELECT 1 FROM card_flags f WHERE f.card_id = c.id AND "
-              "(f.user_suspended = 1 OR (f.buried_until IS NOT NULL AND f.buried_until > :now))) AND ")
+# Neither suspended by the user nor buried at :now (f: card_flags LEFT JOINed on the card).
+_UNFLAGGED = "(f.card_id IS NULL OR (f.user_suspended = 0 AND (f.buried_until IS NULL OR f.buried_until <= :now))) AND "
 
 
 class CardGone(BadInput):
@@ -37,6 +36,7 @@ class CardGone(BadInput):
 _CARD_SELECT = (
     "SELECT c.id, c.paper_id, p.citekey, p.title, c.kind, c.front, c.back, c.note_path, c.line, c.created_at, c.source, c.cloze_index, "
     "s.state, s.due FROM cards c LEFT JOIN card_state s ON s.card_id = c.id LEFT JOIN papers p ON p.id = c.paper_id "
+    "LEFT JOIN card_flags f ON f.card_id = c.id "
 )
 
 
@@ -104,8 +104,8 @@ def session_cards(store: Store, now: datetime, limits: Limits = Limits(), tz: tz
 
 def next_due(store: Store, now: datetime | None = None) -> datetime | None:
     """When the next scheduled (not new) card falls due: for 'come back at ...'."""
-    raw = store.scalar("SELECT MIN(s.due) FROM card_state s JOIN cards c ON c.id = s.card_id WHERE "
-                       + _UNFLAGGED + "c.suspended = 0", {"now": clock.to_iso(now or clock.utc_now())})
+    raw = store.scalar("SELECT MIN(s.due) FROM card_state s JOIN cards c ON c.id = s.card_id LEFT JOIN card_flags f ON f.card_id = c.id "
+                       "WHERE " + _UNFLAGGED + "c.suspended = 0", {"now": clock.to_iso(now or clock.utc_now())})
     return clock.from_iso(raw) if raw else None
 
 
