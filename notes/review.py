@@ -291,3 +291,9 @@ def human_interval(delta: timedelta) -> str:
         return f"{seconds / 3600:.1f} h"
     days = seconds / 86400
     return f"{days:.0f} days" if days < 60 else f"{days / 30.4:.1f} months"
+
+
+def human_time(moment: datetime, now: datetime) -> str:
+    """When, as a review screen says it: 14:05 today, else 2025-06-03 09:00 (local time)."""
+    local, today = moment.astimezone(), now.astimezone()
+    return f"{local:%H:%M}" if local.date() == today.date() else f"{local:%Y-%m-%d %H:%M}"

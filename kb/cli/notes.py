@@ -401,7 +401,7 @@ def _come_back(ctx: Ctx, now: datetime) -> str:
     upcoming = review_mod.next_due(ctx.store, now)
     if upcoming is None or upcoming <= now:
         return ""
-    return f"Next card due in {_human(upcoming - now)} (at {upcoming.astimezone():%H:%M})."
+    return f"Next card due in {_human(upcoming - now)} (at {review_mod.human_time(upcoming, now)})."
 
 
 def _human(delta) -> str:

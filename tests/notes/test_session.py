@@ -3,6 +3,7 @@ rated Again comes back in the session, intervals per key, siblings buried, suspe
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -88,6 +89,8 @@ def test_suspend_and_bury_from_the_cli(cli, store, two_cards):
     assert code == 0 and '"suspended": true' in out
     code, out, _ = cli("review", "due", "--json", "--now", NOW)
     assert '"id": 1,' not in out and '"id": 2,' in out
+    code, out, _ = cli("review", "stats", "--json", "--now", NOW)
+    assert json.loads(out)["suspended"] == 1 and json.loads(out)["new_available"] == 1
     code, out, err = cli("review", "rate", "1", "good", "--now", NOW)
     assert code == 2 and "suspended" in err
     cli("review", "suspend", "1", "--undo")
@@ -96,8 +99,6 @@ def test_suspend_and_bury_from_the_cli(cli, store, two_cards):
     code, out, _ = cli("review", "due", "--json", "--now", NOW)
     assert '"id": 1,' in out and '"id": 2,' not in out
     code, out, _ = cli("review", "edit", "2", "--json")
-    import json
-
     where = json.loads(out)
     assert code == 0 and open(where["path"], encoding="utf-8").read().splitlines()[where["line"] - 1] == "Which rank? :: 4 or 8"
     code, _, err = cli("review", "bury", "99")

@@ -152,7 +152,9 @@ class ReviewScreen(KbScreen):
         later = ""
         if self.come_back is not None:
             wait = (self.come_back - datetime.now(timezone.utc)).total_seconds()
-            later = f"\nNext card due at {self.come_back.astimezone():%H:%M}" + (
+            from notes.review import human_time
+
+            later = f"\nNext card due at {human_time(self.come_back, datetime.now(timezone.utc))}" + (
                 " (this screen brings it back then)." if 0 < wait <= _WAIT_S else ".")
         if done:
             summary = " · ".join(f"{RATINGS[r]} {n}" for r, n in sorted(self.ratings.items()))
