@@ -40,3 +40,30 @@ async def test_a_card_deleted_while_shown_is_skipped_and_the_next_is_rated(home,
         rated = [r["card_id"] for r in store.all("SELECT card_id FROM review_log")]
         gone = store.scalar("SELECT id FROM cards WHERE front = 'What does LoRA freeze?'")
     assert gone not in rated and len(rated) == 1
+
+
+async def test_bury_suspend_and_edit_from_the_review_screen(home, library):
+    from tests.tui.conftest import Recorder
+
+    editor = Recorder()
+    app = KbApp(home=home, editor=editor.edit)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("v")
+        await settle(pilot, app)
+        assert "What does LoRA freeze?" in screen_text(app)
+        await pilot.press("e")  # the note at the card's line, then the queue read again
+        await settle(pilot, app)
+        assert editor.calls and editor.calls[0].name == "hu2021lora.md"
+        assert "What does LoRA freeze?" in screen_text(app)
+        await pilot.press("minus")  # bury until tomorrow
+        await settle(pilot, app)
+        assert "LoRA adds [...] update matrices" in screen_text(app)
+        await pilot.press("at")  # suspend
+        await settle(pilot, app)
+        assert "No cards due" in screen_text(app)
+    with Store.open(home) as store:
+        flags = {r["front"]: (r["user_suspended"], r["buried_until"] is not None) for r in store.all(
+            "SELECT c.front, f.user_suspended, f.buried_until FROM card_flags f JOIN cards c ON c.id = f.card_id")}
+        assert store.scalar("SELECT count(*) FROM review_log") == 0
+    assert flags == {"What does LoRA freeze?": (0, True), "LoRA adds [...] update matrices.": (1, False)}
