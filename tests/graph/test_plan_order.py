@@ -83,3 +83,16 @@ def test_no_plan_on_every_graph_command(seeded):
     assert any(s["plan"] for s in with_plan) and not any(s["plan"] for s in without)
     code, out = _run(home, "next", "--no-plan", "--limit", "50", "--json")
     assert code == 0 and json.loads(out) == without
+
+
+def test_the_demo_graph_never_says_an_older_paper_builds_on_a_newer_one(tmp_path):
+    home = tmp_path / "demo"
+    code, _ = _run(home, "demo")
+    assert code == 0
+    code, out = _run(home, "graph", "export", "--format", "json")
+    data = json.loads(out)
+    years = {n["id"]: n["year"] for n in data["nodes"]}
+    back = [e for e in data["edges"] if years[e["source"]] > years[e["target"]]]
+    assert back and all(e["relation"] == "read after" and e["back_in_time"] for e in back)
+    code, out = _run(home, "graph", "export", "--format", "dot")
+    assert out.count('label="read after (newer first)"') == len(back)
