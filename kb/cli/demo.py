@@ -79,6 +79,9 @@ def _remove(ctx: Ctx, yes: bool, as_json: bool) -> None:
     if as_json:
         emit_json(removed)
         return
+    if not removed["plan_removed"] and not removed["papers_removed"]:
+        click.echo("there is no demo library here; nothing removed")
+        return
     click.echo(f"removed the demo library: {'the demo plan, ' if removed['plan_removed'] else ''}{removed['papers_removed']} papers, "
                f"the PDFs in {removed['pdfs_removed']}")
     if removed["notes_kept"]:

@@ -210,7 +210,10 @@ def remove_cmd(ctx: Ctx, plan_ref: str, yes: bool, as_json: bool) -> None:
     if as_json:
         emit_json(removed)
         return
-    click.echo(f"removed plan {removed['name']!r} ({removed['items']} items); its papers stay in the library, your notes stay in the notes folder")
+    from notes.files import notes_dir
+
+    click.echo(f"removed plan {removed['name']!r} ({removed['items']} items); its papers stay in the library, "
+               f"your notes stay in {notes_dir(ctx.home, ctx.config)}")
 
 
 @plan.command("done")

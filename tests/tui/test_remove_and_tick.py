@@ -60,3 +60,25 @@ async def test_plan_screen_d_ticks_the_item(home, tmp_path, cli):
         from kb.plans import ticks
 
         assert ticks.is_done(store, ticks.resolve_item(store, str(item["id"])))
+
+
+async def test_remove_the_finished_run_on_the_run_screen(home, library):
+    from reproductions import records, registry
+    from tui.screens.run import RunScreen
+
+    with Store.open(home) as store:
+        run_id = records.create(store, registry.get("kd"), "tiny", {}, 0, "cpu")
+        records.finish(store, run_id, status="cancelled")
+    app = KbApp(home=home)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        screen = RunScreen(name="kd")
+        app.push_screen(screen)
+        await settle(pilot, app)
+        await pilot.press("x")  # nothing finished here yet: a notice, nothing removed
+        await settle(pilot, app)
+        screen._on_finished({"run_id": run_id, "status": "cancelled"})  # as when the run ends
+        await pilot.press("x", "y")
+        await settle(pilot, app)
+    with Store.open(home) as store:
+        assert store.scalar("SELECT count(*) FROM runs") == 0
