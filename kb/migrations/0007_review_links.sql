@@ -19,7 +19,7 @@ UPDATE notes SET mtime_ns = 0;
 -- sync rewrites): suspended by the user, or buried (siblings of a card just reviewed, or by
 -- hand) until a time. buried_by is the review that buried it, so undoing that review unburies.
 CREATE TABLE card_flags (
-    card_id       INTEGER PRIMARY KEY REFERENCES cards(id),
+    card_id       INTEGER PRIMARY KEY REFERENCES cards(id) ON DELETE CASCADE,
     user_suspended INTEGER NOT NULL DEFAULT 0,
     buried_until  TEXT,                            -- ISO 8601 UTC; NULL or past: not buried
     buried_by     INTEGER                          -- review_log id
