@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kb.graph.links import curated
+from notes.links import pairs as note_link_pairs
 from kb.store import Store
 
 if TYPE_CHECKING:
@@ -66,9 +67,7 @@ def collect(store: Store, *, include_plan: bool = True) -> tuple[Nodes, Edges]:
         src, dst = by_arxiv.get(edge["before"]), by_arxiv.get(edge["after"])
         if src and dst and (src, dst) not in vetoed:
             _add(nodes, edges, src, dst, "prereq", "catalog", why=edge.get("why", ""))
-    from notes.links import pairs
-
-    for src, dst in pairs(store):
+    for src, dst in note_link_pairs(store):
         # A link against an existing edge (the linked paper cites the linking one) would make a cycle.
         if (dst, src) not in vetoed and (src, dst) not in edges:
             _add(nodes, edges, dst, src, "link", "user")
@@ -122,9 +121,9 @@ def plan_positions(store: Store) -> dict[int, tuple[int, int]]:
 
 def neighbours(store: Store, paper_id: int, graph: nx.DiGraph | None = None) -> dict[str, list[dict]]:
     """What the paper builds on (cites, needs, or the user linked), what builds on it, its
-    prerequisites, the user's [[links]] both ways (links_to, linked_from: the backlinks), and apart
-    from those its plan neighbours: read_after (the paper before it
-    in a plan) and read_before (the one after it); plan order is never called "builds on"."""
+    prerequisites, the user's [[links]] both ways (links_to; linked_from: the backlinks), and
+    apart from those its plan neighbours: read_after (the paper right before it in a plan) and
+    read_before (right after it). Plan order is never called "builds on"."""
     graph = graph if graph is not None else build_graph(store)
     if paper_id not in graph:
         return {"builds_on": [], "built_upon_by": [], "prerequisites": [], "links_to": [], "linked_from": [],
