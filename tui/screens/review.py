@@ -53,6 +53,7 @@ class ReviewScreen(KbScreen):
         # Something was rated, buried or undone since the queue was read: at its end, read it again
         # (the learning cards of this session) before saying the session is done.
         self._stale = False
+        self._timer = None  # the wait for the next learning card, when the session is done for now
         # A rating and an undo right after it must reach the database in that order.
         self._writes = threading.Lock()
         # Ratings started on the UI thread and not yet written: a reload waits for them, or a
@@ -166,7 +167,9 @@ class ReviewScreen(KbScreen):
             return
         wait = (self.come_back - datetime.now(timezone.utc)).total_seconds()
         if 0 < wait <= _WAIT_S:
-            self.set_timer(wait + 1, self.load)
+            if self._timer is not None:
+                self._timer.stop()  # one wait at a time, however often the screen is drawn
+            self._timer = self.set_timer(wait + 1, self.load)
 
     @work(thread=True, group="review-preview")
     def preview(self, card_id: int) -> None:
