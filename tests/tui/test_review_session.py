@@ -67,3 +67,27 @@ async def test_bury_suspend_and_edit_from_the_review_screen(home, library):
             "SELECT c.front, f.user_suspended, f.buried_until FROM card_flags f JOIN cards c ON c.id = f.card_id")}
         assert store.scalar("SELECT count(*) FROM review_log") == 0
     assert flags == {"What does LoRA freeze?": (0, True), "LoRA adds [...] update matrices.": (1, False)}
+
+
+async def test_the_screen_says_when_the_next_learning_card_comes_back(home, library):
+    from datetime import datetime, timedelta, timezone
+
+    from notes import clock, review
+
+    with Store.open(home) as store:
+        later = datetime.now(timezone.utc)
+        for card_id in [r["id"] for r in store.all("SELECT id FROM cards")]:
+            review.rate(store, card_id, "again", later)
+        # Both learning cards fall due in 30 and 40 minutes: beyond the 20-minute learn-ahead.
+        for n, card_id in enumerate(r["id"] for r in store.all("SELECT id FROM cards ORDER BY id")):
+            store.execute("UPDATE card_state SET due = ? WHERE card_id = ?", (clock.to_iso(later + timedelta(minutes=30 + 10 * n)), card_id))
+    app = KbApp(home=home)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("v")
+        await settle(pilot, app)
+        text = screen_text(app)
+        due = (later + timedelta(minutes=30)).astimezone()
+        assert f"Next card due at {due:%H:%M}" in text or f"{due:%Y-%m-%d %H:%M}" in text
+        assert "this screen brings it back then" in text
+        assert app.screen._timer is not None
