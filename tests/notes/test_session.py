@@ -128,3 +128,10 @@ def test_cloze_answer_highlights_exactly_the_deletion():
     assert [(s.start, s.end) for s in naive.spans if "underline" in str(s.style)] != marked
     (odd,) = parse("Edit {{c1::[/etc/hosts]}} offline").cards  # markup-like data stays text
     assert cloze_answer(odd.front, odd.back, odd.source, odd.cloze_index).plain == "Edit [/etc/hosts] offline"
+
+
+def test_suspend_and_bury_in_the_cli_session(cli, store, two_cards):
+    code, out, _ = cli("review", "--now", NOW, input="\ns\n\nb\n")
+    assert code == 0, out
+    assert "suspended card 1" in out and "buried card 2 until" in out and "Done: 0 review(s)." in out
+    assert store.scalar("SELECT count(*) FROM review_log") == 0
