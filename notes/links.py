@@ -3,8 +3,10 @@
 links inside code are not links.
 
 A link in paper A's note to paper B is an edge the user made: A builds on (relates to) B. The
-graph shows it as "your link", the Paper screen lists A under B's backlinks, and `kb cards
---check` reports a link whose target is neither a paper's citekey nor another note.
+graph shows it as "your link" (unless B already cites or needs A: then the edge would make a
+cycle, and the link stays a link and a backlink only), the Paper screen lists A under B's
+backlinks, and `kb cards --check` reports a link whose target is neither a paper's citekey nor
+another note.
 """
 
 from __future__ import annotations

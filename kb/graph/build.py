@@ -19,6 +19,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kb.graph.links import curated
+from notes.links import backlinks as links_backlinks
+from notes.links import outgoing as links_outgoing
 from notes.links import pairs as note_link_pairs
 from kb.store import Store
 
@@ -142,7 +144,19 @@ def neighbours(store: Store, paper_id: int, graph: nx.DiGraph | None = None) -> 
     prereqs = [d for d in up if "prereq" in d["kinds"]]
     key = lambda d: (d["year"] or 0, d["title"])  # noqa: E731
     return {"builds_on": sorted(up, key=key), "built_upon_by": sorted(down, key=key), "prerequisites": sorted(prereqs, key=key),
-            "links_to": [d for d in sorted(up, key=key) if "link" in d["kinds"]],
-            "linked_from": [d for d in sorted(down, key=key) if "link" in d["kinds"]],
+            # From the notes themselves: a link against a citation's direction adds no graph edge
+            # (it would make a cycle) but is still a link, and still a backlink.
+            "links_to": _linked(graph, [r["paper_id"] for r in links_outgoing(store, paper_id) if r["paper_id"]], key),
+            "linked_from": _linked(graph, [r["id"] for r in links_backlinks(store, paper_id)], key),
             "read_after": sorted((describe(u, e) for u, e in ins if not builds_on(e)), key=key),
             "read_before": sorted((describe(v, e) for v, e in outs if not builds_on(e)), key=key)}
+
+
+def _linked(graph: nx.DiGraph, ids: list[int], key) -> list[dict]:
+    out = []
+    for node in dict.fromkeys(ids):  # each paper once, in order
+        if node in graph:
+            data = graph.nodes[node]
+            out.append({"id": node, "citekey": data["citekey"], "title": data["title"], "year": data["year"] or None,
+                        "status": data["status"], "kind": "link", "kinds": ["link"], "back_in_time": False})
+    return sorted(out, key=key)
