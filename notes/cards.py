@@ -277,6 +277,23 @@ def _cloze_cards(number: int, body: str, cards: list[ParsedCard], issues: list[C
         cards.append(ParsedCard("cloze", front, back, number, body, index))
 
 
+def cloze_spans(source: str, index: int) -> tuple[str, list[tuple[int, int]]]:
+    """The answer side of cloze `index` of a card as written (its `source`), and where in it the
+    text that deletion `index` hid lies: what a review screen highlights. Exact where a diff of
+    front and back guesses (CJK text repeats characters, and a diff then marks the wrong ones)."""
+    text, spans, pos = "", [], 0
+    for match in CLOZE_RE.finditer(source):
+        text += source[pos:match.start()]
+        if int(match.group(1)) == index:
+            spans.append((len(text), len(text) + len(match.group(2))))
+        text += match.group(2)
+        pos = match.end()
+    text += source[pos:]
+    lead = len(text) - len(text.lstrip())
+    stripped = text.strip()
+    return stripped, [(max(0, a - lead), min(len(stripped), b - lead)) for a, b in spans if b - lead > 0]
+
+
 def _cloze_mask(hint: str | None) -> str:
     hint = (hint or "").strip()
     return f"[{hint}]" if hint else MASK

@@ -51,3 +51,31 @@ def open_in_editor(path: Path | str, editor_cmd: str | None = None) -> None:
         raise KbError(f"could not start the editor {args[0]!r}: {exc.strerror or exc}") from exc
     if result.returncode != 0:
         raise KbError(f"the editor exited with status {result.returncode}", f"the note is at {path}")
+
+
+# Editors that take `+LINE` before the file (vi family, nano, emacs, micro, kakoune, helix).
+_PLUS_LINE = {"vi", "vim", "nvim", "gvim", "nano", "emacs", "emacsclient", "micro", "kak", "hx", "helix", "joe", "ne"}
+_GOTO = {"code", "codium", "code-insiders", "cursor"}  # `--goto path:line`
+
+
+def line_args(editor: list[str], path: Path | str, line: int) -> list[str]:
+    """The argv that opens path at line where the editor has a way to say so, else at the top."""
+    name = Path(editor[0]).name.lower().removesuffix(".exe") if editor else ""
+    if name in _PLUS_LINE and line > 0:
+        return [*editor, f"+{line}", str(path)]
+    if name in _GOTO and line > 0:
+        return [*editor, "--goto", f"{path}:{line}"]
+    return [*editor, str(path)]
+
+
+def open_at_line(path: Path | str, line: int, editor_cmd: str | None = None) -> None:
+    """Open a note at a card's line (the review screen's and `kb review edit`'s e)."""
+    args = line_args(editor_command(editor_cmd), path, line)
+    try:
+        result = subprocess.run(args)
+    except FileNotFoundError as exc:
+        raise KbError(f"the editor {args[0]!r} was not found", "set $EDITOR or `kb config notes.editor CMD` to an installed editor") from exc
+    except OSError as exc:
+        raise KbError(f"could not start the editor {args[0]!r}: {exc.strerror or exc}") from exc
+    if result.returncode != 0:
+        raise KbError(f"the editor exited with status {result.returncode}", f"the note is at {path}")

@@ -28,7 +28,8 @@ def review_stats(store: Store, now: datetime, tz: tzinfo | None = None, days: in
     return {
         "today": today.isoformat(),
         "due_today": _due_before(store, end_today),
-        "new_available": store.scalar("SELECT COUNT(*) FROM cards c WHERE suspended = 0 AND NOT EXISTS (SELECT 1 FROM card_state s WHERE s.card_id = c.id)"),
+        "new_available": store.scalar("SELECT COUNT(*) FROM cards c WHERE suspended = 0 AND NOT EXISTS (SELECT 1 FROM card_state s WHERE s.card_id = c.id)"
+                                      " AND " + _NOT_USER_SUSPENDED),
         "due_next_7_days": [
             {"date": (today + timedelta(days=n)).isoformat(),
              "count": _due_between(store, clock.day_start(today + timedelta(days=n), tz), clock.day_start(today + timedelta(days=n + 1), tz))}
@@ -43,8 +44,9 @@ def review_stats(store: Store, now: datetime, tz: tzinfo | None = None, days: in
         "true_retention": period["retention"],
         "retention_reviews": period["passed"] + period["failed"],
         "streak": streak(store, now, tz),
-        "cards": store.scalar("SELECT COUNT(*) FROM cards WHERE suspended = 0"),
-        "suspended": store.scalar("SELECT COUNT(*) FROM cards WHERE suspended = 1"),
+        "cards": store.scalar("SELECT COUNT(*) FROM cards c WHERE suspended = 0 AND " + _NOT_USER_SUSPENDED),
+        # Gone from their notes, or suspended by the user from the review screen.
+        "suspended": store.scalar("SELECT COUNT(*) FROM cards c WHERE suspended = 1 OR NOT " + _NOT_USER_SUSPENDED),
     }
 
 
@@ -118,14 +120,19 @@ def _shade(count: int, top: int) -> str:
     return SHADES[min(4, 1 + (4 * count - 1) // top)]
 
 
+# Suspended from the review screen (`kb review suspend`): card_flags, apart from the cards table.
+_NOT_USER_SUSPENDED = "NOT EXISTS (SELECT 1 FROM card_flags f WHERE f.card_id = c.id AND f.user_suspended = 1)"
+
+
 def _due_before(store: Store, end: datetime) -> int:
     return store.scalar(
-        "SELECT COUNT(*) FROM card_state s JOIN cards c ON c.id = s.card_id WHERE c.suspended = 0 AND s.due < ?", (clock.to_iso(end),)
+        "SELECT COUNT(*) FROM card_state s JOIN cards c ON c.id = s.card_id WHERE c.suspended = 0 AND s.due < ? AND " + _NOT_USER_SUSPENDED,
+        (clock.to_iso(end),),
     )
 
 
 def _due_between(store: Store, start: datetime, end: datetime) -> int:
     return store.scalar(
-        "SELECT COUNT(*) FROM card_state s JOIN cards c ON c.id = s.card_id WHERE c.suspended = 0 AND s.due >= ? AND s.due < ?",
-        (clock.to_iso(start), clock.to_iso(end)),
+        "SELECT COUNT(*) FROM card_state s JOIN cards c ON c.id = s.card_id WHERE c.suspended = 0 AND s.due >= ? AND s.due < ? AND "
+        + _NOT_USER_SUSPENDED, (clock.to_iso(start), clock.to_iso(end)),
     )

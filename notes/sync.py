@@ -21,6 +21,7 @@ from typing import Any
 from kb.store import Store
 from notes import cards as cards_mod
 from notes import files, identity
+from notes import links as links_mod
 
 REMOVED = "removed from note"
 NOTE_MISSING = "note missing"
@@ -62,6 +63,7 @@ class _Note:
     parsed: cards_mod.ParseResult | None = None  # None: unchanged since the last sync
     text_hash: str | None = None
     issues: list[NoteIssue] = field(default_factory=list)
+    links: list = field(default_factory=list)  # notes.links.Link, when parsed
 
 
 @dataclass
@@ -127,6 +129,7 @@ def sync_notes(store: Store, home: Path, config: dict, now: datetime | None = No
             if note.parsed is None:
                 continue
             report.parsed += 1
+            links_mod.replace(store, note.rel, note.paper_id, note.links)
             rows = existing.get(("paper", note.paper_id), []) if note.paper_id is not None else []
             path_rows = existing.get(("path", note.rel))
             if path_rows:
@@ -138,6 +141,7 @@ def sync_notes(store: Store, home: Path, config: dict, now: datetime | None = No
         for rel, row in known.items():
             if rel not in present and not row["missing"]:
                 _forget(store, rel, stamp, report)
+                links_mod.forget(store, rel)
     return report
 
 
@@ -254,6 +258,7 @@ def _parse_note(note: _Note, text: str, stem: str, papers: dict) -> None:
     if note.paper_id is None:
         note.issues.append(NoteIssue(rel, "the note names no known paper (no paper_id or citekey in its front matter matches one); its cards are kept with the note"))
     note.parsed = cards_mod.parse(text)
+    note.links = links_mod.parse(text)
     note.issues.extend(NoteIssue(rel, i.problem + (f": {i.excerpt}" if i.excerpt else ""), i.line) for i in note.parsed.issues)
 
 

@@ -98,7 +98,7 @@ class KbApp(App):
         self.push_screen(RunScreen(paper_id=message.paper_id, name=message.name))
 
     # -- external programs -----------------------------------------------------------------
-    def edit_file(self, path: Path) -> None:
+    def edit_file(self, path: Path, line: int | None = None) -> None:
         """Hand the terminal to the editor and take it back; runs on the UI thread by design."""
         from kb.errors import KbError
 
@@ -106,7 +106,7 @@ class KbApp(App):
             if self._editor is not None:
                 editor = self._editor
             else:
-                argv = launch.editor_argv(self.config, path)  # before suspending: "no editor" is a message
+                argv = launch.editor_argv(self.config, path, line)  # before suspending: "no editor" is a message
                 editor = lambda _: launch.run_editor(argv)  # noqa: E731
             try:
                 with self.suspend():

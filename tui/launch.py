@@ -15,11 +15,12 @@ Editor = Callable[[Path], None]
 Opener = Callable[[list[str]], None]
 
 
-def editor_argv(config: dict, path: Path) -> list[str]:
-    """The same editor `kb note` runs: notes.editor, else $VISUAL, else $EDITOR, else a default."""
-    from notes.editor import editor_command
+def editor_argv(config: dict, path: Path, line: int | None = None) -> list[str]:
+    """The same editor `kb note` runs: notes.editor, else $VISUAL, else $EDITOR, else a default;
+    at `line` (a card's, from the review screen) where the editor can be told one."""
+    from notes.editor import editor_command, line_args
 
-    return [*editor_command((config.get("notes") or {}).get("editor") or None), str(path)]
+    return line_args(editor_command((config.get("notes") or {}).get("editor") or None), path, line or 0)
 
 
 def run_editor(argv: list[str]) -> None:

@@ -12,10 +12,15 @@ from kb.cli.output import emit_json
 @click.option("--if-empty", is_flag=True, help="Do nothing when the library already has papers.")
 @click.option("--force", is_flag=True, help="Regenerate the demo PDFs (notes you edited are never touched).")
 @click.option("--index", "then_index", is_flag=True, help="Then index the demo PDFs, so search works at once.")
+@click.option("--remove", is_flag=True, help="Remove the demo library instead (its plan, papers and PDFs; notes stay).")
+@click.option("--yes", is_flag=True, help="With --remove: do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
-def demo(ctx: Ctx, if_empty: bool, force: bool, then_index: bool, as_json: bool) -> None:
+def demo(ctx: Ctx, if_empty: bool, force: bool, then_index: bool, remove: bool, yes: bool, as_json: bool) -> None:
     """Build the demo library: a dozen generated papers, a bilingual plan and a few notes."""
+    if remove:
+        _remove(ctx, yes, as_json)
+        return
     existing = ctx.store.scalar("SELECT COUNT(*) FROM papers")
     zotero = ctx.config.get("zotero", {}).get("source")
     if if_empty and (existing or zotero):
@@ -63,3 +68,21 @@ def _index(ctx: Ctx, quiet: bool):
         click.echo("Indexing the demo papers (the first run loads the embedding model)…", err=True)
     bar = ProgressBar() if progress_enabled() and not quiet else None
     return run_index(ctx.store, ctx.home, ctx.config, progress=bar)
+
+
+def _remove(ctx: Ctx, yes: bool, as_json: bool) -> None:
+    from kb.cli.output import confirm
+    from kb.removal import remove_demo
+
+    confirm("Remove the demo library (the demo plan, its generated papers and PDFs)? The notes stay", yes)
+    removed = remove_demo(ctx.store, ctx.home, ctx.config)
+    if as_json:
+        emit_json(removed)
+        return
+    if not removed["plan_removed"] and not removed["papers_removed"]:
+        click.echo("there is no demo library here; nothing removed")
+        return
+    click.echo(f"removed the demo library: {'the demo plan, ' if removed['plan_removed'] else ''}{removed['papers_removed']} papers, "
+               f"the PDFs in {removed['pdfs_removed']}")
+    if removed["notes_kept"]:
+        click.echo(f"  {len(removed['notes_kept'])} notes stay in {removed['notes_kept'][0].rsplit('/', 1)[0]} (delete them yourself if you wish)")

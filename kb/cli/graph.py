@@ -30,19 +30,22 @@ def graph() -> None:
 @graph.command("show")
 @click.argument("paper")
 @click.option("--depth", type=click.IntRange(1, 10), default=2, show_default=True, help="Levels of ancestors and descendants.")
+@click.option("--no-plan", is_flag=True, help="Leave out plan order (read after / read before).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def show(obj: Ctx, paper: str, depth: int, as_json: bool) -> None:
-    """Ancestors (what PAPER builds on) and descendants as a text tree."""
+def show(obj: Ctx, paper: str, depth: int, no_plan: bool, as_json: bool) -> None:
+    """What PAPER builds on (citations, prerequisites, your [[links]]) and what builds on it, as a
+    tree; then its plan neighbours (read after / read before), which are not dependencies."""
     from kb.graph import build_graph
-    from kb.graph.tree import render, subtree
+    from kb.graph.tree import plan_order, render, subtree
     from kb.papers import resolve
 
     found = resolve(obj.store, paper)
-    g = build_graph(obj.store)
+    g = build_graph(obj.store, include_plan=not no_plan)
     if as_json:
         emit_json({"paper": {"id": found.id, "title": found.title, "year": found.year},
-                   "builds_on": subtree(g, found.id, depth, "up"), "built_upon_by": subtree(g, found.id, depth, "down")})
+                   "builds_on": subtree(g, found.id, depth, "up"), "built_upon_by": subtree(g, found.id, depth, "down"),
+                   **plan_order(g, found.id)})
         return
     click.echo(render(g, found.id, depth))
 
@@ -50,7 +53,7 @@ def show(obj: Ctx, paper: str, depth: int, as_json: bool) -> None:
 @graph.command("export")
 @click.option("--format", "fmt", type=click.Choice(["dot", "graphml", "json"]), default="dot", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE instead of standard output.")
-@click.option("--no-plan", is_flag=True, help="Leave out plan-order edges.")
+@click.option("--no-plan", is_flag=True, help="Leave out plan-order (read after) edges.")
 @pass_ctx
 def export_cmd(obj: Ctx, fmt: str, output: str | None, no_plan: bool) -> None:
     """Export the whole graph (dot for Graphviz, graphml for Gephi/yEd, json)."""
@@ -98,13 +101,14 @@ def unlink_cmd(obj: Ctx, a: str, b: str) -> None:
 
 @click.command("next")
 @click.option("--limit", type=click.IntRange(1, 100), default=5, show_default=True)
+@click.option("--no-plan", is_flag=True, help="Ignore plan order: rank by what builds on what you read.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def next_cmd(obj: Ctx, limit: int, as_json: bool) -> None:
+def next_cmd(obj: Ctx, limit: int, no_plan: bool, as_json: bool) -> None:
     """Suggest unread papers whose prerequisites you have read, in plan order."""
     from kb.graph import suggest_next
 
-    items = suggest_next(obj.store, limit=limit)
+    items = suggest_next(obj.store, limit=limit, include_plan=not no_plan)
     if as_json:
         emit_json(items)
         return

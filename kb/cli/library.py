@@ -205,3 +205,31 @@ def open_tui(ctx: Ctx) -> None:
 def tui(ctx: Ctx) -> None:
     """Open the terminal app."""
     open_tui(ctx)
+
+
+@click.group("paper")
+def paper_group() -> None:
+    """One paper: remove it from the library."""
+
+
+@paper_group.command("remove")
+@click.argument("paper")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def paper_remove(ctx: Ctx, paper: str, yes: bool, as_json: bool) -> None:
+    """Remove PAPER from the library (its text, index entries, graph edges, plan links). Its note
+    file and cards stay where they are, with their review history."""
+    from kb.cli.output import confirm
+    from kb.papers import resolve
+    from kb.removal import remove_paper
+
+    found = resolve(ctx.store, paper)
+    confirm(f"Remove {found.title!r} from the library? Your note on it stays", yes)
+    removed = remove_paper(ctx.store, ctx.home, ctx.config, str(found.id))
+    if as_json:
+        emit_json(removed)
+        return
+    click.echo(f"removed {removed['title']} (#{removed['id']})")
+    for path in removed["notes_kept"]:
+        click.echo(f"  your note stays at {path}")

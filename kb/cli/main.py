@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("kb.cli.plan:plan", "Import reading plans from Markdown and show them week by week."),
     "demo": ("kb.cli.demo:demo", "Build the demo library (a bilingual plan and a dozen generated papers)."),
     "tui": ("kb.cli.library:tui", "Open the terminal app (the same as plain `kb`)."),
+    "paper": ("kb.cli.library:paper_group", "One paper: remove it from the library (its note stays)."),
     # zotero
     "zotero": ("kb.cli.zotero:zotero", "Connect a Zotero library (web API, local API, zotero.sqlite, BibTeX)."),
     "sync": ("kb.cli.zotero:sync", "Fetch what changed in Zotero and match it to the plans."),
@@ -36,8 +37,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     # notes and review
     "note": ("kb.cli.notes:note", "Open a paper's Markdown note in your editor."),
     "cards": ("kb.cli.notes:cards", "List (or check) the flash cards in a paper's note."),
+    "links": ("kb.cli.notes:links_cmd", "A paper's [[citekey]] links and the notes linking to it (backlinks)."),
     "review": ("kb.cli.notes:review", "Review due flash cards (FSRS spaced repetition)."),
-    "export": ("kb.cli.notes:export", "Export cards (Anki .apkg)."),
+    "export": ("kb.cli.notes:export", "Export cards (Anki .apkg) or the bibliography (BibTeX, CSL-JSON)."),
     # reproductions
     "repro": ("kb.cli.repro:repro", "Run a paper's minimal reproduction and check its claim."),
     # brief

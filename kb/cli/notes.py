@@ -1,4 +1,5 @@
-"""Notes and spaced repetition: `kb note`, `kb cards`, `kb review ...`, `kb export anki`."""
+"""Notes and spaced repetition: `kb note`, `kb cards`, `kb links`, `kb review ...`, `kb export anki`,
+and the bibliography (`kb export bibtex|csljson`)."""
 
 from __future__ import annotations
 
@@ -74,7 +75,12 @@ def cards(ctx: Ctx, paper: str | None, check: bool, show_suspended: bool, as_jso
     now = _now(now_text)
     paper_id = papers.resolve(ctx.store, paper).id if paper else None
     if check:
+        from notes import links
+        from notes.files import notes_dir
+
         issues = sync.note_issues(ctx.store, ctx.home, ctx.config, paper_id, now)
+        issues += [sync.NoteIssue(u["note_path"], f"a link to an unknown paper: [[{u['target']}]] (no paper has this citekey; see `kb papers`)", u["line"])
+                   for u in links.unknown(ctx.store, notes_dir(ctx.home, ctx.config), paper_id)]
         if as_json:
             emit_json([i.to_dict() for i in issues])
         elif not issues:
@@ -216,18 +222,43 @@ def review_optimize(ctx: Ctx, min_reviews: int | None, as_json: bool) -> None:
         click.echo("  " + ", ".join(f"{p:.4f}" for p in parameters))
 
 
+@click.command("links")
+@click.argument("paper")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def links_cmd(ctx: Ctx, paper: str, as_json: bool) -> None:
+    """PAPER's [[citekey]] links: what its note links to, and the notes that link to it (backlinks)."""
+    from kb import papers
+    from notes import links
+
+    _sync(ctx, datetime.now(timezone.utc))
+    found = papers.resolve(ctx.store, paper)
+    out, back = links.outgoing(ctx.store, found.id), links.backlinks(ctx.store, found.id)
+    if as_json:
+        emit_json({"paper": {"id": found.id, "citekey": found.citekey, "title": found.title}, "links_to": out, "backlinks": back})
+        return
+    click.echo(f"{found.title} ({found.citekey})")
+    click.echo("links to:" if out else "links to: nothing (write [[citekey]] in its note)")
+    for link in out:
+        click.echo(f"  [[{link['target']}]] {link['title'] or '(no such paper)'}  {link['note_path']}:{link['line']}")
+    click.echo("linked from:" if back else "linked from: no note links here")
+    for link in back:
+        click.echo(f"  {link['title']} ({link['citekey']})  {link['note_path']}:{link['line']}")
+
+
 def _session(ctx: Ctx, now_text: str | None) -> None:
-    """Show each due card's front, wait, show the back, ask for a rating."""
+    """Show each due card's front, wait, show the back, ask for a rating. Learning cards come
+    back in the session when due (or up to 20 minutes early once nothing else is left)."""
     from notes import review as review_mod, scheduler
     from notes.scheduler import Limits
 
-    _sync(ctx, _now(now_text))
     sched = scheduler.for_config(ctx.store, ctx.config)
     limits = Limits.from_config(ctx.config)
     done = 0
     while True:
         now = _now(now_text)
-        due = review_mod.due_cards(ctx.store, now, limits)
+        _sync(ctx, now)  # only changed notes are parsed: a card deleted meanwhile leaves the queue
+        due = review_mod.session_cards(ctx.store, now, limits)
         if not due:
             click.echo(f"Done: {done} review(s). " + _come_back(ctx, now))
             return
@@ -241,8 +272,10 @@ def _session(ctx: Ctx, now_text: str | None) -> None:
             return
         click.echo(click.style("―" * 20, dim=True))
         click.echo(card.back)
+        intervals = review_mod.preview(ctx.store, card.id, _now(now_text), scheduler=sched)
+        keys = " · ".join(f"{n} {name} {_human(intervals[name])}" for n, name in enumerate(intervals, 1))
         while True:
-            answer = click.prompt("1 again · 2 hard · 3 good · 4 easy · u undo · q quit", default="3").strip().lower()
+            answer = click.prompt(f"{keys} · s suspend · b bury · e edit · u undo · q quit", default="3").strip().lower()
             if answer == "q":
                 click.echo(f"Stopped after {done} review(s).")
                 return
@@ -251,8 +284,15 @@ def _session(ctx: Ctx, now_text: str | None) -> None:
                 click.echo("nothing to undo" if undone is None else f"undid '{undone.rating}' on card {undone.card_id}")
                 done = max(0, done - (undone is not None))
                 break
+            if answer in ("s", "b", "e"):
+                click.echo(_card_action(ctx, card, answer, _now(now_text)))
+                break
             try:
+                _sync(ctx, _now(now_text))
                 rated = review_mod.rate(ctx.store, card.id, answer, _now(now_text), int((time.monotonic() - started) * 1000), scheduler=sched)
+            except review_mod.CardGone as exc:
+                click.echo(f"skipped: {exc.message}")
+                break
             except BadInput as exc:
                 click.echo(str(exc))
                 continue
@@ -261,28 +301,119 @@ def _session(ctx: Ctx, now_text: str | None) -> None:
             break
 
 
+def _card_action(ctx: Ctx, card, key: str, now: datetime) -> str:
+    """s, b or e on the card shown: suspend it, bury it until tomorrow, or edit it in its note."""
+    from notes import review as review_mod
+
+    if key == "s":
+        review_mod.suspend(ctx.store, card.id)
+        return f"suspended card {card.id} (bring it back with `kb review suspend {card.id} --undo`)"
+    if key == "b":
+        until = review_mod.bury(ctx.store, card.id, now)
+        return f"buried card {card.id} until {until.astimezone():%Y-%m-%d %H:%M}"
+    path = _edit_card(ctx, card.id)
+    return f"edited {path}"
+
+
+def _edit_card(ctx: Ctx, card_id: int):
+    """Open the card's note at its line in the editor, then re-read the notes."""
+    from notes import editor
+
+    card = _card_location(ctx, card_id)
+    editor.open_at_line(card["path"], card["line"], (ctx.config.get("notes") or {}).get("editor") or None)
+    _sync(ctx, datetime.now(timezone.utc))
+    return card["path"]
+
+
+def _card_location(ctx: Ctx, card_id: int) -> dict:
+    from kb.errors import NotFound
+    from notes.files import notes_dir
+
+    row = ctx.store.one("SELECT note_path, line FROM cards WHERE id = ?", (card_id,))
+    if row is None:
+        raise NotFound(f"no card with id {card_id}", "see `kb review due` or `kb cards PAPER` for card ids")
+    return {"card_id": card_id, "path": str(notes_dir(ctx.home, ctx.config) / row["note_path"]), "line": row["line"]}
+
+
+@review.command("suspend")
+@click.argument("card_id", type=int)
+@click.option("--undo", is_flag=True, help="Bring a suspended card back.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def review_suspend(ctx: Ctx, card_id: int, undo: bool, as_json: bool) -> None:
+    """Take CARD_ID out of every review queue (its history stays), or bring it back with --undo."""
+    from notes import review as review_mod
+
+    changed = review_mod.suspend(ctx.store, card_id, undo=undo)
+    if as_json:
+        emit_json({"card_id": card_id, "suspended": not undo, "changed": changed})
+    else:
+        state = "unsuspended" if undo else "suspended"
+        click.echo(f"card {card_id} {state}" if changed else f"card {card_id} was already {state}")
+
+
+@review.command("bury")
+@click.argument("card_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@now_option
+@pass_ctx
+def review_bury(ctx: Ctx, card_id: int, as_json: bool, now_text: str | None) -> None:
+    """Hide CARD_ID until tomorrow."""
+    from notes import clock, review as review_mod
+
+    until = review_mod.bury(ctx.store, card_id, _now(now_text))
+    if as_json:
+        emit_json({"card_id": card_id, "buried_until": clock.to_iso(until)})
+    else:
+        click.echo(f"card {card_id} buried until {until.astimezone():%Y-%m-%d %H:%M}")
+
+
+@review.command("edit")
+@click.argument("card_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the note's path and the card's line as JSON; do not open it.")
+@pass_ctx
+def review_edit(ctx: Ctx, card_id: int, as_json: bool) -> None:
+    """Open CARD_ID's note in your editor at the card's line."""
+    if as_json:
+        emit_json(_card_location(ctx, card_id))
+        return
+    click.echo(f"edited {_edit_card(ctx, card_id)}")
+
+
+@review.command("preview")
+@click.argument("card_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@now_option
+@pass_ctx
+def review_preview(ctx: Ctx, card_id: int, as_json: bool, now_text: str | None) -> None:
+    """The next interval each rating (1 again, 2 hard, 3 good, 4 easy) would give CARD_ID now."""
+    from notes import review as review_mod, scheduler
+
+    intervals = review_mod.preview(ctx.store, card_id, _now(now_text), scheduler=scheduler.for_config(ctx.store, ctx.config))
+    if as_json:
+        emit_json({name: round(delta.total_seconds() / 86400, 6) for name, delta in intervals.items()})
+    else:
+        click.echo(" · ".join(f"{n} {name} {_human(delta)}" for n, (name, delta) in enumerate(intervals.items(), 1)))
+
+
 def _come_back(ctx: Ctx, now: datetime) -> str:
     from notes import review as review_mod
 
-    upcoming = review_mod.next_due(ctx.store)
+    upcoming = review_mod.next_due(ctx.store, now)
     if upcoming is None or upcoming <= now:
         return ""
-    return f"Next card due in {_human(upcoming - now)}."
+    return f"Next card due in {_human(upcoming - now)} (at {review_mod.human_time(upcoming, now)})."
 
 
 def _human(delta) -> str:
-    seconds = max(0, delta.total_seconds())
-    if seconds < 3600:
-        return f"{round(seconds / 60)} min"
-    if seconds < 86400:
-        return f"{seconds / 3600:.1f} h"
-    days = seconds / 86400
-    return f"{days:.0f} days" if days < 60 else f"{days / 30.4:.1f} months"
+    from notes.review import human_interval
+
+    return human_interval(delta)
 
 
 @click.group()
 def export() -> None:
-    """Export cards to other tools."""
+    """Export cards (Anki) or the bibliography (BibTeX, CSL-JSON) to other tools."""
 
 
 @export.command("anki")
@@ -303,3 +434,39 @@ def export_anki(ctx: Ctx, file: str, plan_name: str | None, as_json: bool, now_t
     click.echo(f"wrote {report.cards} card(s) in {report.notes} Anki note(s) to {report.path}")
     for name, count in report.decks.items():
         click.echo(f"  {name}: {count}")
+
+
+@export.command("bibtex")
+@click.option("--plan", "plan_name", help="Only this plan's papers, in plan order.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE instead of standard output.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the path and the entries' citekeys).")
+@pass_ctx
+def export_bibtex(ctx: Ctx, plan_name: str | None, output: str | None, as_json: bool) -> None:
+    """The papers as BibTeX, keyed by their citekeys (LaTeX-escaped; read back before writing)."""
+    _export_bibliography(ctx, "bibtex", plan_name, output, as_json)
+
+
+@export.command("csljson")
+@click.option("--plan", "plan_name", help="Only this plan's papers, in plan order.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE instead of standard output.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the path and the entries' citekeys).")
+@pass_ctx
+def export_csljson(ctx: Ctx, plan_name: str | None, output: str | None, as_json: bool) -> None:
+    """The papers as CSL-JSON (Zotero, Pandoc, citeproc), keyed by their citekeys."""
+    _export_bibliography(ctx, "csljson", plan_name, output, as_json)
+
+
+def _export_bibliography(ctx: Ctx, fmt: str, plan_name: str | None, output: str | None, as_json: bool) -> None:
+    from kb import bibliography
+    from kb.atomic import write_text
+
+    papers = bibliography.papers_for(ctx.store, plan_name)
+    text = bibliography.export(papers, fmt)
+    if output:
+        write_text(output, text)
+    if as_json:
+        emit_json({"format": fmt, "path": output, "entries": [p.citekey for p in papers], **({} if output else {"text": text})})
+    elif output:
+        click.echo(f"wrote {len(papers)} entries to {output}")
+    else:
+        click.echo(text, nl=False)

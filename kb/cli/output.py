@@ -58,3 +58,20 @@ def warn(message: str) -> None:
 
 def progress_enabled() -> bool:
     return sys.stderr.isatty()
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Ask before removing something; `--yes` skips the question. Without a terminal to ask on,
+    refuse with one line rather than remove unasked."""
+    from kb.errors import BadInput
+
+    if yes:
+        return
+    if not _can_ask():
+        raise BadInput(f"{question.rstrip('?')}: needs confirmation", "add --yes to confirm without a question")
+    if not click.confirm(question, default=False):
+        raise click.exceptions.Exit(1)
+
+
+def _can_ask() -> bool:
+    return sys.stdin.isatty()

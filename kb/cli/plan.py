@@ -83,8 +83,9 @@ def list_cmd(ctx: Ctx, as_json: bool) -> None:
         c = r["counts"]
         week = query.current_week(ctx.store, r["id"], today)
         table.append((r["id"], r["name"], r["lang"], f"{r['papers_read']}/{r['papers']}", c["book"], c["course"] + c["tutorial"], c["task"],
-                      r["start_date"] or "", week or "", r["title"] or ""))
-    echo_table(table, ["id", "name", "lang", "read", "books", "courses", "tasks", "start", "week", "title"], [5, 28, 4, 7, 5, 7, 5, 10, 4, 50])
+                      f"{r['items_done']['done']}/{r['items_done']['items']}", r["start_date"] or "", week or "", r["title"] or ""))
+    echo_table(table, ["id", "name", "lang", "read", "books", "courses", "tasks", "done", "start", "week", "title"],
+               [5, 28, 4, 7, 5, 7, 5, 7, 10, 4, 50])
 
 
 @plan.command("show")
@@ -121,6 +122,8 @@ def _print_tree(tree: dict, week: int | None, why: bool = False) -> None:
     head = f"{tree['name']}" + (f" — {tree['title']}" if tree["title"] else "")
     click.secho(head, bold=True)
     bits = [f"{tree['papers_read']}/{tree['papers']} papers read"]
+    if tree["items_done"]["items"]:
+        bits.append(f"{tree['items_done']['done']}/{tree['items_done']['items']} books, courses and tasks done")
     if tree["start_date"]:
         bits.append(f"week 1 starts {tree['start_date']}")
     if tree["current_week"]:
@@ -205,3 +208,50 @@ def start_cmd(ctx: Ctx, plan_ref: str, when: str) -> None:
     done = importer.set_start(ctx.store, plan_ref, day)
     click.echo(f"{done['name']}: week 1 starts {done['start_date']}")
 
+
+
+@plan.command("remove")
+@click.argument("plan_ref", metavar="PLAN")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def remove_cmd(ctx: Ctx, plan_ref: str, yes: bool, as_json: bool) -> None:
+    """Remove PLAN and its items; its papers stay in the library and notes stay where they are."""
+    from kb.cli.output import confirm
+    from kb.plans.query import resolve_plan
+    from kb.removal import remove_plan
+
+    found = resolve_plan(ctx.store, plan_ref)
+    confirm(f"Remove plan {found['name']!r} ({found['title'] or ''})? Its papers and your notes stay", yes)
+    removed = remove_plan(ctx.store, str(found["id"]))
+    if as_json:
+        emit_json(removed)
+        return
+    from notes.files import notes_dir
+
+    click.echo(f"removed plan {removed['name']!r} ({removed['items']} items); its papers stay in the library, "
+               f"your notes stay in {notes_dir(ctx.home, ctx.config)}")
+
+
+@plan.command("done")
+@click.argument("item")
+@click.option("--plan", "plan_ref", help="Look for ITEM in this plan only.")
+@click.option("--undo", is_flag=True, help="Untick it.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def done_cmd(ctx: Ctx, item: str, plan_ref: str | None, undo: bool, as_json: bool) -> None:
+    """Tick off ITEM (a book, course, tutorial, task or paper: its id, or a unique part of its
+    title); counted in the plan's progress, kept when the plan file is imported again."""
+    from kb.plans import ticks
+
+    row = ticks.resolve_item(ctx.store, item, plan_ref)
+    changed = ticks.set_done(ctx.store, row, not undo)
+    progress = ticks.progress(ctx.store, row["plan_id"])
+    name = row["title"] or row["text"]
+    if as_json:
+        emit_json({"id": row["id"], "plan_id": row["plan_id"], "kind": row["kind"], "title": name, "done": not undo,
+                   "changed": changed, "progress": progress})
+        return
+    state = "not done" if undo else "done"
+    click.echo(f"{'marked' if changed else 'already'} {state}: {name} ({row['kind']}) · "
+               f"{progress['done']}/{progress['items']} books, courses and tasks done in this plan")

@@ -137,10 +137,15 @@ def _show_result(record: dict) -> None:
 @repro.command("runs")
 @click.argument("paper", required=False)
 @click.option("--limit", default=50, show_default=True, type=types.LIMIT)
+@click.option("--remove", "remove_run", metavar="RUN", help="Remove run RUN's record and log files instead.")
+@click.option("--yes", is_flag=True, help="With --remove: do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
-def runs_cmd(ctx: Ctx, paper: str | None, limit: int, as_json: bool) -> None:
+def runs_cmd(ctx: Ctx, paper: str | None, limit: int, remove_run: str | None, yes: bool, as_json: bool) -> None:
     """Recorded runs, newest first; of one PAPER (any paper reference) or one reproduction name."""
+    if remove_run is not None:
+        _remove_run(ctx, remove_run, yes, as_json)
+        return
     from kb.errors import NotFound
     from reproductions import records, registry
 
@@ -170,6 +175,20 @@ def runs_cmd(ctx: Ctx, paper: str | None, limit: int, as_json: bool) -> None:
                  f"{r['seconds']:.1f}" if r["seconds"] is not None else "", r["started_at"], _headline(r)) for r in rows],
                ["run", "reproduction", "preset", "device", "status", "held", "s", "started", "headline"],
                [5, 14, 6, 6, 9, 4, 7, 20, 60])
+
+
+def _remove_run(ctx: Ctx, run_ref: str, yes: bool, as_json: bool) -> None:
+    from kb.cli.output import confirm
+    from kb.removal import remove_run
+    from reproductions.records import get_run
+
+    run = get_run(ctx.store, run_ref)
+    confirm(f"Remove run {run['id']} ({run['reproduction']}, {run['status']})?", yes)
+    removed = remove_run(ctx.store, str(run["id"]))
+    if as_json:
+        emit_json(removed)
+        return
+    click.echo(f"removed run {removed['id']} ({removed['reproduction']}) and {len(removed['files_removed'])} log file(s)")
 
 
 def _headline(r: dict) -> str:

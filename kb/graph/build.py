@@ -1,13 +1,17 @@
 """The dependency graph as a networkx DiGraph.
 
-Direction: an edge u → v means "v builds on u" — u comes first. So a paper's ancestors are
-what it builds on (read them before it), its descendants what builds on it, and a
-topological order is a valid reading order. Edge attribute `kind`:
-  cites   v's reference list cites u
+Direction: an edge u → v means u comes first. Edge attribute `kind`:
+  cites   v's reference list cites u                                   (v builds on u)
   prereq  u is a prerequisite of v (curated, `source="catalog"`, or the user's, `source="user"`)
-  plan    u comes right before v in a reading plan
+  link    v's note links to u with [[citekey]]: the user's own edge      (v builds on u)
+  plan    u comes right before v in a reading plan                      (v is read after u)
 Two papers joined by several kinds keep one edge whose `kinds` lists them all; `kind` is the
-strongest (prereq > cites > plan).
+strongest (prereq > link > cites > plan).
+
+Only cites, prereq and link say "builds on". Plan order is the user's reading order, not a
+dependency: a plan-only edge has `relation="read after"`, and `back_in_time=True` when the plan
+puts a newer paper first (a 2023 paper before a 2015 one), so no view presents it as the older
+paper building on the newer one. Every edge carries `relation` ("builds on" or "read after").
 """
 
 from __future__ import annotations
@@ -15,12 +19,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kb.graph.links import curated
+from notes.links import backlinks as links_backlinks
+from notes.links import outgoing as links_outgoing
+from notes.links import pairs as note_link_pairs
 from kb.store import Store
 
 if TYPE_CHECKING:
     import networkx as nx
 
-_STRENGTH = {"prereq": 3, "cites": 2, "plan": 1}
+_STRENGTH = {"prereq": 4, "link": 3, "cites": 2, "plan": 1}
+BUILDS_ON = frozenset(("cites", "prereq", "link"))
+
+
+def builds_on(edge: dict) -> bool:
+    """Whether an edge is a dependency (cites, prerequisite, the user's link), not plan order only."""
+    return bool(BUILDS_ON.intersection(edge["kinds"]))
 
 Nodes = dict[int, dict]
 Edges = dict[tuple[int, int], dict]
@@ -56,10 +69,18 @@ def collect(store: Store, *, include_plan: bool = True) -> tuple[Nodes, Edges]:
         src, dst = by_arxiv.get(edge["before"]), by_arxiv.get(edge["after"])
         if src and dst and (src, dst) not in vetoed:
             _add(nodes, edges, src, dst, "prereq", "catalog", why=edge.get("why", ""))
+    for src, dst in note_link_pairs(store):
+        # A link against an existing edge (the linked paper cites the linking one) would make a cycle.
+        if (dst, src) not in vetoed and (src, dst) not in edges:
+            _add(nodes, edges, dst, src, "link", "user")
     if include_plan:
         for src, dst in _plan_pairs(store):
             if src != dst and (dst, src) not in edges:
                 _add(nodes, edges, src, dst, "plan", "plan")
+    for (src, dst), data in edges.items():
+        data["relation"] = "builds on" if builds_on(data) else "read after"
+        older, newer = nodes[dst]["year"], nodes[src]["year"]
+        data["back_in_time"] = bool(data["relation"] == "read after" and older and newer and newer > older)
     return nodes, edges
 
 
@@ -101,18 +122,41 @@ def plan_positions(store: Store) -> dict[int, tuple[int, int]]:
 
 
 def neighbours(store: Store, paper_id: int, graph: nx.DiGraph | None = None) -> dict[str, list[dict]]:
-    """What the paper builds on (cites or needs), what builds on it, and its prerequisites."""
+    """What the paper builds on (cites, needs, or the user linked), what builds on it, its
+    prerequisites, the user's [[links]] both ways (links_to; linked_from: the backlinks), and
+    apart from those its plan neighbours: read_after (the paper right before it in a plan) and
+    read_before (right after it). Plan order is never called "builds on"."""
     graph = graph if graph is not None else build_graph(store)
     if paper_id not in graph:
-        return {"builds_on": [], "built_upon_by": [], "prerequisites": []}
+        return {"builds_on": [], "built_upon_by": [], "prerequisites": [], "links_to": [], "linked_from": [],
+                "read_after": [], "read_before": []}
 
     def describe(node: int, edge: dict) -> dict:
         data = graph.nodes[node]
         return {"id": node, "citekey": data["citekey"], "title": data["title"], "year": data["year"] or None,
-                "status": data["status"], "kind": edge["kind"], "kinds": list(edge["kinds"])}
+                "status": data["status"], "kind": edge["kind"], "kinds": list(edge["kinds"]),
+                "back_in_time": edge.get("back_in_time", False)}
 
-    builds_on = [describe(u, graph.edges[u, paper_id]) for u in graph.predecessors(paper_id) if graph.edges[u, paper_id]["kinds"] != ["plan"]]
-    built_upon = [describe(v, graph.edges[paper_id, v]) for v in graph.successors(paper_id) if graph.edges[paper_id, v]["kinds"] != ["plan"]]
-    prereqs = [d for d in builds_on if "prereq" in d["kinds"]]
+    ins = [(u, graph.edges[u, paper_id]) for u in graph.predecessors(paper_id)]
+    outs = [(v, graph.edges[paper_id, v]) for v in graph.successors(paper_id)]
+    up = [describe(u, e) for u, e in ins if builds_on(e)]
+    down = [describe(v, e) for v, e in outs if builds_on(e)]
+    prereqs = [d for d in up if "prereq" in d["kinds"]]
     key = lambda d: (d["year"] or 0, d["title"])  # noqa: E731
-    return {"builds_on": sorted(builds_on, key=key), "built_upon_by": sorted(built_upon, key=key), "prerequisites": sorted(prereqs, key=key)}
+    return {"builds_on": sorted(up, key=key), "built_upon_by": sorted(down, key=key), "prerequisites": sorted(prereqs, key=key),
+            # From the notes themselves: a link against a citation's direction adds no graph edge
+            # (it would make a cycle) but is still a link, and still a backlink.
+            "links_to": _linked(graph, [r["paper_id"] for r in links_outgoing(store, paper_id) if r["paper_id"]], key),
+            "linked_from": _linked(graph, [r["id"] for r in links_backlinks(store, paper_id)], key),
+            "read_after": sorted((describe(u, e) for u, e in ins if not builds_on(e)), key=key),
+            "read_before": sorted((describe(v, e) for v, e in outs if not builds_on(e)), key=key)}
+
+
+def _linked(graph: nx.DiGraph, ids: list[int], key) -> list[dict]:
+    out = []
+    for node in dict.fromkeys(ids):  # each paper once, in order
+        if node in graph:
+            data = graph.nodes[node]
+            out.append({"id": node, "citekey": data["citekey"], "title": data["title"], "year": data["year"] or None,
+                        "status": data["status"], "kind": "link", "kinds": ["link"], "back_in_time": False})
+    return sorted(out, key=key)

@@ -13,18 +13,19 @@ if TYPE_CHECKING:
 _DONE = {"read", "reviewed"}
 
 
-def suggest_next(store: Store, limit: int = 5, graph: nx.DiGraph | None = None) -> list[dict]:
+def suggest_next(store: Store, limit: int = 5, graph: nx.DiGraph | None = None, *, include_plan: bool = True) -> list[dict]:
     """Each suggestion: id, citekey, title, year, reason. Prerequisites are the paper's
-    prereq edges; a paper it merely cites does not block it (papers cite dozens of works)."""
+    prereq edges; a paper it merely cites does not block it (papers cite dozens of works).
+    Without plan order (`include_plan=False`), plans neither rank nor name the suggestions."""
     preds: dict[int, list[int]] = {}
     if graph is not None:
         nodes, edges = dict(graph.nodes(data=True)), {(u, v): d for u, v, d in graph.edges(data=True)}
         preds = {v: list(graph.predecessors(v)) for v in graph}
     else:
-        nodes, edges = collect(store)
+        nodes, edges = collect(store, include_plan=include_plan)
         for u, v in edges:  # insertion order: the order build_graph's predecessors() would give
             preds.setdefault(v, []).append(u)
-    positions = plan_positions(store)
+    positions = plan_positions(store) if include_plan else {}
     plan_names = {r["id"]: r["title"] or r["name"] for r in store.all("SELECT id, name, title FROM plans")}
     candidates = []
     for node, data in nodes.items():
@@ -34,7 +35,7 @@ def suggest_next(store: Store, limit: int = 5, graph: nx.DiGraph | None = None) 
         prereqs = [u for u in before if "prereq" in edges[u, node]["kinds"]]
         if any(nodes[u]["status"] not in _DONE for u in prereqs):
             continue
-        read_cited = [u for u in before if "cites" in edges[u, node]["kinds"] and nodes[u]["status"] in _DONE]
+        read_cited = [u for u in before if {"cites", "link"} & set(edges[u, node]["kinds"]) and nodes[u]["status"] in _DONE]
         in_plan = positions.get(node)
         reason = _reason(nodes, prereqs, read_cited)
         # Plan papers first, in plan order; then papers that build most on what was read.

@@ -93,6 +93,9 @@ def list_plans(store: Store) -> list[dict[str, Any]]:
         d["counts"] = {k: c.get(k, 0) for k in KINDS}
         d["items"] = sum(c.values())
         d["papers"], d["papers_read"] = papers.get(row["id"], (0, 0))
+        from kb.plans.ticks import progress
+
+        d["items_done"] = progress(store, row["id"])
         d["weeks"] = weeks.get(row["id"])
         out.append(d)
     return out
@@ -100,9 +103,11 @@ def list_plans(store: Store) -> list[dict[str, Any]]:
 
 def _items(store: Store, plan_id: int, where: str = "", params: tuple = ()) -> list[dict[str, Any]]:
     rows = store.all(
-        "SELECT i.*, p.citekey AS p_citekey, p.title AS p_title, p.status AS p_status, p.year AS p_year, "
-        "p.arxiv_id AS p_arxiv, p.doi AS p_doi, p.authors AS p_authors, p.venue AS p_venue, p.zotero_key AS p_zotero "
-        f"FROM plan_items i LEFT JOIN papers p ON p.id = i.paper_id WHERE i.plan_id = ? {where} ORDER BY i.position",
+        "SELECT i.*, COALESCE(t.done, i.done) AS done_now, p.citekey AS p_citekey, p.title AS p_title, p.status AS p_status, "
+        "p.year AS p_year, p.arxiv_id AS p_arxiv, p.doi AS p_doi, p.authors AS p_authors, p.venue AS p_venue, p.zotero_key AS p_zotero "
+        # A tick made in paper-kb (kb/plans/ticks.py) wins over the file's checkbox.
+        "FROM plan_items i LEFT JOIN plan_item_ticks t ON t.plan_id = i.plan_id AND t.item_key = i.item_key "
+        f"LEFT JOIN papers p ON p.id = i.paper_id WHERE i.plan_id = ? {where} ORDER BY i.position",
         (plan_id, *params),
     )
     return [item_dict(r) for r in rows]
@@ -114,7 +119,7 @@ def item_dict(r: sqlite3.Row) -> dict[str, Any]:
         "title": r["title"], "section": r["section"], "topic": r["topic"], "phase": r["phase"],
         "month_start": r["month_start"], "month_end": r["month_end"], "week_label": r["week_label"],
         "week_start": r["week_start"], "week_end": r["week_end"], "date_start": r["date_start"], "date_end": r["date_end"],
-        "line": r["line"], "note": r["note"], "done": bool(r["done"]),
+        "line": r["line"], "note": r["note"], "done": bool(r["done_now"] if "done_now" in r.keys() else r["done"]),
         "arxiv_id": r["arxiv_id"], "doi": r["doi"], "year": r["year"],
         "authors": json.loads(r["authors"]) if r["authors"] else [], "venue": r["venue"],
         "paper_id": r["paper_id"], "paper": None,
@@ -178,6 +183,8 @@ def plan_tree(store: Store, plan: str | int | sqlite3.Row | None, *, kind: str |
     paper_ids = {it["paper_id"] for it in items if it["paper_id"]}
     tree["papers"] = len(paper_ids)
     tree["papers_read"] = len({it["paper_id"] for it in items if it["paper"] and it["paper"]["status"] in READ_STATUSES})
+    others = [it for it in items if it["kind"] != "paper"]
+    tree["items_done"] = {"items": len(others), "done": sum(1 for it in others if it["done"])}  # as ticks.progress, for these items
     return tree
 
 

@@ -48,11 +48,16 @@ async def test_plan_to_paper_to_edit_note_to_review(home, library):
         await pilot.press("space", "4", "space", "3")
         await settle(pilot, app)
         text = screen_text(app)
-        assert "Session done: 3 cards reviewed" in text and "Good 2" in text and "Easy 1" in text
+        # The two cards rated Good are learning (due in 10 min): they come back in the session, as in Anki.
+        assert "2 left · 3 reviewed" in text and "basic · learning" in text
+        await pilot.press("space", "3", "space", "3")
+        await settle(pilot, app)
+        text = screen_text(app)
+        assert "Session done: 5 cards reviewed" in text and "Good 4" in text and "Easy 1" in text
     with Store.open(home) as store:
         live = store.scalar("SELECT count(*) FROM review_log WHERE id NOT IN (SELECT review_id FROM review_undo)")
         undone = store.scalar("SELECT count(*) FROM review_undo")
-    assert (live, undone) == (3, 1)
+    assert (live, undone) == (5, 1)
 
 
 async def test_search_then_open_the_pdf_at_the_page(home, library):

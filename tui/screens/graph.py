@@ -15,6 +15,8 @@ from tui.screens.base import KbScreen, describe
 
 UPSTREAM = (("prerequisites", "prerequisite"), ("builds_on", "builds on"))
 DOWNSTREAM = (("built_upon_by", "built upon by"),)
+# Plan order is reading order, not a dependency: shown apart, never as "builds on".
+PLAN = (("read_after", "read after (plan)"), ("read_before", "read before (plan)"))
 
 
 class GraphScreen(KbScreen):
@@ -65,14 +67,17 @@ class GraphScreen(KbScreen):
                 "↑ upstream: what it builds on · ↓ downstream: what builds on it · enter expands · o opens")
         node.remove_children()
         shown: set[tuple[str, int]] = set()  # prerequisites are also in builds_on: list each once
-        for direction, groups in (("↑", UPSTREAM), ("↓", DOWNSTREAM)):
+        for direction, groups in (("↑", UPSTREAM), ("↓", DOWNSTREAM), ("·", PLAN)):
             for key, label in groups:
                 for n in nb.get(key) or []:
                     pid = n["id"]
                     if (direction, pid) in shown:
                         continue
                     shown.add((direction, pid))
-                    child = node.add(f"{direction} {label}: {n.get('title', '')}", data={"paper_id": pid, "loaded": False})
+                    text = Text(f"{direction} {label}: {n.get('title', '')}")
+                    if n.get("back_in_time"):
+                        text.append(" (the plan puts the newer paper first)", style="dim")
+                    child = node.add(text, data={"paper_id": pid, "loaded": False})
                     child.allow_expand = True
         if not node.children:
             node.add_leaf(Text("(no known links)", style="dim"))

@@ -38,6 +38,7 @@ class LibraryScreen(KbScreen):
         Binding("f", "filter", "Filter", id="library.filter"),
         Binding("o", "sort", "Sort", id="library.sort"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="library.clear"),
+        Binding("x", "remove_paper", "Remove paper", show=False, id="library.remove"),
     ]
 
     def __init__(self) -> None:
@@ -124,3 +125,31 @@ class LibraryScreen(KbScreen):
     @on(DataTable.RowSelected)
     def open(self, event: DataTable.RowSelected) -> None:
         self.post_message(OpenPaper(int(event.row_key.value)))
+
+    def action_remove_paper(self) -> None:
+        """As `kb paper remove PAPER`: asks first; the paper's note stays where it is."""
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return
+        paper_id = int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        title = next((p["title"] for p in self.papers if p["id"] == paper_id), str(paper_id))
+        from tui.widgets.confirm import Confirm
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.remove_paper(paper_id)
+
+        self.app.push_screen(Confirm(f"Remove {title!r} from the library? Your note on it stays where it is."), answered)
+
+    @work(thread=True, group="library-remove")
+    def remove_paper(self, paper_id: int) -> None:
+        try:
+            from kb.removal import remove_paper
+
+            with self.store() as store:
+                removed = remove_paper(store, self.home, self.config(), str(paper_id))
+            kept = f"; your note stays at {removed['notes_kept'][0]}" if removed["notes_kept"] else ""
+            self.app.call_from_thread(self.notify, f"removed {removed['title']}{kept}", markup=False)
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(Failed("Library", exc))
+        self.app.call_from_thread(self.load)

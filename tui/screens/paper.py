@@ -121,10 +121,11 @@ class PaperScreen(KbScreen):
         widget = self.query_one("#neighbours", OptionList)
         widget.clear_options()
         # Prerequisites are also in builds_on: list each paper once, under its strongest link.
-        groups = (("prerequisites", "prerequisite"), ("builds_on", "builds on"), ("built_upon_by", "built upon by"))
+        groups = (("prerequisites", "prerequisite"), ("links_to", "your link to"), ("builds_on", "builds on"),
+                  ("linked_from", "linked from"), ("built_upon_by", "built upon by"))  # linked_from: the backlinks
         for key, label in groups:
             for n in neighbours.get(key) or []:
-                option_id = f"p{n['id']}" if key != "built_upon_by" else f"d{n['id']}"
+                option_id = f"p{n['id']}" if key not in ("built_upon_by", "linked_from") else f"d{n['id']}"
                 if not _has(widget, option_id):
                     widget.add_option(Option(f"{label:<14} {n.get('title', '')}", id=option_id))
         if not widget.option_count:

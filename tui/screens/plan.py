@@ -32,6 +32,8 @@ class PlanScreen(KbScreen):
         Binding("s", "cycle_status", "Status", id="plan.status"),
         Binding("enter", "open", "Open paper", show=False, id="plan.open"),
         Binding("r", "reload", "Refresh", show=False, id="plan.refresh"),
+        Binding("d", "toggle_done", "Done", id="plan.done"),
+        Binding("x", "remove_plan", "Remove plan", show=False, id="plan.remove"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -76,7 +78,7 @@ class PlanScreen(KbScreen):
                 for week in phase["weeks"]:
                     wnode = phnode.add(week["label"] or "—", expand=True)
                     for item in week["items"]:
-                        leaf = wnode.add_leaf(item_label(item), data=item)
+                        leaf = wnode.add_leaf(item_label(item), data={**item, "plan_id": plan["id"]})
                         if selected and item["id"] == selected.get("id"):
                             target = leaf
                         elif target is None and not selected:
@@ -115,4 +117,49 @@ class PlanScreen(KbScreen):
                 papers.set_status(store, paper_id, status)
         except Exception as exc:  # noqa: BLE001
             self.post_message(Failed("Status", exc))
+        self.app.call_from_thread(self.load)
+
+    def action_remove_plan(self) -> None:
+        """As `kb plan remove PLAN`: asks first; the papers and the notes stay."""
+        item = self._item()
+        plan_id = (item or {}).get("plan_id")
+        if not plan_id:
+            self.notify("Put the cursor on an item of the plan to remove.", severity="warning")
+            return
+        from tui.widgets.confirm import Confirm
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.remove_plan(plan_id)
+
+        self.app.push_screen(Confirm("Remove this plan and its items? Its papers stay in the library; your notes stay "
+                                     "in the notes folder."), answered)
+
+    @work(thread=True, group="plan-status")
+    def remove_plan(self, plan_id: int) -> None:
+        try:
+            from kb.removal import remove_plan
+
+            with self.store() as store:
+                removed = remove_plan(store, str(plan_id))
+            self.app.call_from_thread(self.notify, f"removed plan {removed['name']!r}; papers and notes stay", markup=False)
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(Failed("Plan", exc))
+        self.app.call_from_thread(self.load)
+
+    def action_toggle_done(self) -> None:
+        """As `kb plan done ITEM` (and `--undo`): tick off a book, course, tutorial, task or paper."""
+        item = self._item()
+        if item and item.get("id") and item.get("plan_id"):
+            self.tick(item["id"], not item.get("done"))
+
+    @work(thread=True, group="plan-status")
+    def tick(self, item_id: int, done: bool) -> None:
+        try:
+            from kb.plans import ticks
+
+            with self.store() as store:
+                ticks.set_done(store, ticks.resolve_item(store, str(item_id)), done)
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(Failed("Plan", exc))
         self.app.call_from_thread(self.load)

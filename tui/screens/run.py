@@ -22,6 +22,7 @@ class RunScreen(KbScreen):
     BINDINGS = [
         Binding("c", "cancel", "Cancel run", id="run.cancel"),
         Binding("escape", "app.pop_screen", "Back", id="run.back"),
+        Binding("x", "remove_run", "Remove run", show=False, id="run.remove"),
     ]
 
     def __init__(self, paper_id: int | None = None, name: str | None = None) -> None:
@@ -151,6 +152,33 @@ class RunScreen(KbScreen):
         self.query_one("#log", RichLog).write(f"run #{record.get('run_id', '')} {status} in {record.get('seconds') or '?'} s")
         self.notify(f"Run {status}", severity="information" if status == "passed" else "warning")
         self.handle = None
+        self.finished_run = record.get("run_id")
+
+    def action_remove_run(self) -> None:
+        """As `kb repro runs --remove RUN`: the run just finished here, after asking."""
+        run_id = getattr(self, "finished_run", None)
+        if self.handle is not None or not run_id:
+            self.notify("No finished run on this screen to remove.", severity="warning")
+            return
+        from tui.widgets.confirm import Confirm
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.remove_run(run_id)
+
+        self.app.push_screen(Confirm(f"Remove run {run_id} (its record and log files)?"), answered)
+
+    @work(thread=True, group="run-remove")
+    def remove_run(self, run_id: int) -> None:
+        try:
+            from kb.removal import remove_run
+
+            with self.store() as store:
+                remove_run(store, str(run_id))
+            self.finished_run = None
+            self.post_message(Loaded("log_line", f"run #{run_id} removed"))
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(Failed("Run", exc))
 
     def action_cancel(self) -> None:
         if self.handle is None:

@@ -24,8 +24,18 @@ def cloze_front(front: str) -> Text:
     return text
 
 
-def cloze_answer(front: str, back: str) -> Text:
-    """The full sentence with what filled the gaps underlined and bold."""
+def cloze_answer(front: str, back: str, source: str = "", index: int | None = None) -> Text:
+    """The full sentence with what filled the gaps underlined and bold: exactly the deletion's
+    text when the card as written is known (notes.cards.cloze_spans), else a diff of the sides."""
+    if source and index is not None:
+        from notes.cards import cloze_spans
+
+        full, spans = cloze_spans(source, index)
+        if full == back and spans:
+            text = Text(full)
+            for start, end in spans:
+                text.stylize("bold underline reverse", start, end)
+            return text
     text = Text()
     matcher = difflib.SequenceMatcher(a=front, b=back, autojunk=False)
     for op, _, _, j1, j2 in matcher.get_opcodes():
@@ -41,7 +51,7 @@ class CardView(Static):
         if revealed:
             parts += [Text(""), Text("─" * 20, style="dim"), Text("")]
             if card.get("kind") == "cloze":
-                parts.append(cloze_answer(card.get("front", ""), card.get("back", "")))
+                parts.append(cloze_answer(card.get("front", ""), card.get("back", ""), card.get("source") or "", card.get("cloze_index")))
             else:
                 parts.append(Text(card.get("back", "")))
         self.update(Group(*parts))
