@@ -75,6 +75,18 @@ def plain(text: str) -> str:
     return text.strip()
 
 
+def unwrap(text: str) -> str:
+    """A hard-wrapped paragraph as one line: a space between English words, none between Chinese characters."""
+    if "```" in text or "~~~" in text:
+        return text
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    out = lines[0] if lines else ""
+    for line in lines[1:]:
+        glue = "" if _CJK.match(out[-1:]) or _CJK.match(line[:1]) or out[-1:] in "，。；：、" else " "
+        out += glue + line
+    return out
+
+
 def render_cards(text: str) -> tuple[str, int]:
     """The note's text with card syntax turned into plain sentences; and how many cards it held."""
     from notes.cards import CLOZE_RE, parse
@@ -186,7 +198,7 @@ def read(note: Path | None, title: str | None = None) -> NoteContent:
     content = NoteContent(cards=n_cards)
     written = []
     for heading, block in _blocks(rendered):
-        text = plain(block)
+        text = unwrap(plain(block))
         if not text:
             continue
         written.append(text)

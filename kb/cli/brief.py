@@ -15,7 +15,7 @@ from kb.cli.output import emit_json
 @click.option("--paper", "paper_refs", multiple=True, help="Brief these papers instead (repeatable).")
 @click.option("--plan", help="Plan for the week's progress (default: the only or first plan).")
 @click.option("--week", type=int, help="Brief the papers of this plan week.")
-@click.option("--format", "fmt", type=click.Choice(["md", "pdf", "slides", "html"]), default="md", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "pdf", "pptx", "slides", "html"]), default="md", show_default=True)
 @click.option("--lang", type=click.Choice(["en", "zh"]), help="Headings language (default: config, else the plan's).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (default: <home>/briefs/brief-<date>.<ext>).")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
