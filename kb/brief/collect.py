@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from kb import papers as papers_mod
@@ -183,6 +183,26 @@ def _read_between(store: Store, since: datetime, until: datetime) -> list[dict]:
     ]
 
 
+def weeks_covered(store: Store, plan: str, since: datetime, until: datetime) -> list[int]:
+    """The plan weeks the period covers: those with at least four of their days in it (a 7-day
+    period straddles two plan weeks; it is about the one it mostly covers), else the one with most."""
+    from collections import Counter
+
+    from kb.plans import query
+
+    days: Counter = Counter()
+    day = since.date()
+    while day <= until.date():
+        week = query.current_week(store, plan, day)
+        if week is not None:
+            days[week] += 1
+        day += timedelta(days=1)
+    if not days:
+        return []
+    weeks = sorted(w for w, n in days.items() if n >= 4)
+    return weeks or [days.most_common(1)[0][0]]
+
+
 def plan_progress(store: Store, plan_row: dict, since: datetime, until: datetime, read_ids: set[int],
                   week: int | None = None) -> PlanProgress | None:
     """The plan's papers for the weeks the period covers, which of them were read in the period,
@@ -193,13 +213,9 @@ def plan_progress(store: Store, plan_row: dict, since: datetime, until: datetime
     if week is not None:
         weeks = [week]
     else:
-        first = query.current_week(store, name, since.date())
-        last = query.current_week(store, name, until.date())
-        if first is None and last is None:
+        weeks = weeks_covered(store, name, since, until)
+        if not weeks:
             return None
-        first = first or 1
-        last = last or first
-        weeks = list(range(first, last + 1))
     items: dict[int, dict] = {}
     for w in weeks:
         for item in query.week_items(store, name, w):

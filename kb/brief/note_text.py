@@ -98,11 +98,14 @@ def render_cards(text: str) -> tuple[str, int]:
     join_next = False
     for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
         card = one_line.get(number)
-        if card is not None:
-            marker = _LIST_MARKER.match(line)
-            line = (marker.group(0) if marker else "") + f"{card.front} — {card.back}"
-        elif "{{c" in line:
-            line = CLOZE_RE.sub(lambda m: m.group(2), line)
+        if card is not None or "{{c" in line:
+            if card is not None:
+                marker = _LIST_MARKER.match(line)
+                line = (marker.group(0) if marker else "") + f"{card.front} — {card.back}"
+            else:
+                line = CLOZE_RE.sub(lambda m: m.group(2), line)
+            out += ["", line, ""]  # a card is a block of its own, not part of the paragraph around it
+            continue
         if line.strip() == "?" and out and out[-1].strip():
             join_next = True  # a multi-line card: its question, then its answer, on one line
             continue
