@@ -135,6 +135,9 @@ def paper_brief(store: Store, paper_id: int, *, since: datetime, until: datetime
     abstract = paper.abstract or (doc.metadata.abstract if doc else None)
     key_numbers = numbers.key_sentences(doc, abstract)
     sections = _sections(own, abstract, doc, key_numbers)
+    limits = sections.get("limitations")
+    if limits is not None and limits.is_quote:  # a sentence is said once: on the notes slide, not also as a result
+        key_numbers = [(t, w) for t, w in key_numbers if t[:40] not in limits.text]
     brief = PaperBrief(
         paper_id=paper.id, citekey=paper.citekey, title=paper.title, citation=citation(paper), status=paper.status,
         sections=sections, authors=_authors(paper.authors), venue=paper.venue, year=paper.year,

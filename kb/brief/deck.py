@@ -150,9 +150,24 @@ def paper_slides(p: PaperBrief, L: dict) -> list[Slide]:
         b.add(L["no_note"] if "no_note" in p.notices else L["empty_section"], "notice")
     slides.append(notes)
 
+    slides = _fold_empty(slides)
     for run in p.runs:
         slides.append(run_slide(run, p, L))
     return slides
+
+
+def _fold_empty(slides: list[Slide]) -> list[Slide]:
+    """A slide that would only say what is missing is not shown: its lines move to the paper's
+    title slide (once each), so there is never a slide of placeholders."""
+    title, rest = slides[0], []
+    for slide in slides[1:]:
+        if slide.image is None and not slide.table and all(b.kind == "notice" for b in slide.bullets):
+            for b in slide.bullets:
+                if all(b.text != t.text for t in title.bullets):
+                    title.bullets.append(b)
+        else:
+            rest.append(slide)
+    return [title] + rest
 
 
 def _short_title(title: str) -> str:
@@ -166,7 +181,10 @@ def _held(value, L: dict) -> str:
 
 def run_slide(run: RunSummary, p: PaperBrief, L: dict) -> Slide:
     slide = Slide(f"{L['runs']} · {run.reproduction} · {run.verdict_label}", image=run.curve, kind="run")
-    if run.claims:
+    if not run.claims and run.curve is None:  # cancelled, refused, or nothing measured: one line says so
+        reason = run.error or run.verdict_label
+        _B(slide, L).add(f"{L['no_claims']} ({reason})", "notice")
+    elif run.claims:
         header = [L["check"], L["paper_said"], L["measured"], L["held"]]
         if run.has_naive:
             header += [L["naive"], L["naive"] + " " + L["held"]]
@@ -181,17 +199,20 @@ def run_slide(run: RunSummary, p: PaperBrief, L: dict) -> Slide:
                                + (f"; {L['naive']} {c.get('naive')}" if c.get("naive") else ""))
         slide.table = rows
     else:
-        _B(slide, L).add(L["no_claims"] + (f" ({run.error})" if run.error else ""), "notice")
-    if run.curve is None:
+        _B(slide, L).add(L["no_claims"], "notice")
+    if run.curve is None and run.claims:
         _B(slide, L).add(L["no_curve"], "notice")
-    else:
-        slide.image_label = run.reproduction
     facts = [run.verdict_label, f"{L['device']} {run.device or '?'}", f"{L['seed']} {run.seed if run.seed is not None else '?'}",
              f"{L['wall_time']} {run.seconds:.1f} s" if run.seconds is not None else "", f"run {run.run_id}"]
     slide.footer = " · ".join(f for f in facts if f)
     if run.error:
         slide.notes.append(run.error)
     return slide
+
+
+def _weeks(L: dict, weeks: list[int]) -> str:
+    span = f"{weeks[0]}–{weeks[-1]}" if len(weeks) > 1 else str(weeks[0])
+    return L["plan_weeks"].format(span=span, s="s" if len(weeks) > 1 else "")
 
 
 def week_slides(brief: Brief, L: dict) -> list[Slide]:
@@ -201,12 +222,12 @@ def week_slides(brief: Brief, L: dict) -> list[Slide]:
     if not w.plans:
         b.add(L["no_plan"], "notice")
     for plan in w.plans:
-        weeks = f"{plan.weeks[0]}–{plan.weeks[-1]}" if len(plan.weeks) > 1 else str(plan.weeks[0])
+        weeks = _weeks(L, plan.weeks)
         if plan.planned:
             names = ", ".join(_short_title(i.get("title") or i.get("text") or "") for i in plan.read) or "—"
-            b.add(f"{plan.plan} ({L['plan_weeks']} {weeks}): {L['planned_read']} {len(plan.read)} / {len(plan.planned)}: {names}")
+            b.add(f"{plan.plan} ({weeks}): {L['planned_read']} {len(plan.read)} / {len(plan.planned)}: {names}")
         else:
-            b.add(f"{plan.plan} ({L['plan_weeks']} {weeks}): {L['nothing_planned']}", "notice")
+            b.add(f"{plan.plan} ({weeks}): {L['nothing_planned']}", "notice")
     planned_ids = {i.get("paper_id") for i in w.planned}
     extra = [r for r in w.read if r["id"] not in planned_ids]
     if extra:
@@ -217,9 +238,9 @@ def week_slides(brief: Brief, L: dict) -> list[Slide]:
     b = _B(nxt, L)
     for plan in w.plans:
         if plan.next_items and len(w.plans) > 1:
-            b.add(f"{plan.plan} ({L['plan_weeks']} {plan.next_week})")
+            b.add(f"{plan.plan} ({_weeks(L, [plan.next_week])})")
         elif plan.next_items:
-            nxt.subtitle = f"{plan.plan} · {L['plan_weeks']} {plan.next_week}"
+            nxt.subtitle = f"{plan.plan} · {_weeks(L, [plan.next_week])}"
         for item in plan.next_items:
             kind = "" if item.get("kind") == "paper" else f"[{item.get('kind')}] "
             b.add(kind + (item.get("title") or item.get("text") or ""))

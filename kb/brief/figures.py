@@ -100,9 +100,9 @@ def results_table(pdf: str, doc: Document, out_dir: Path, citekey: str) -> Crop 
             region = _found_table(page, cap) or _ruled_region(page, cap)
             if region is None:
                 continue
+            if region.height < 24 or region.width < 60:
+                continue  # a rule or two, or the caption alone: not a table
             region = ((region | cap) + (-4, -4, 4, 4)) & page.rect
-            if region.height < 30 or region.width < 60:
-                continue
             path = _save(page, region, out_dir / f"{citekey}-table.jpg")
             return Crop(path, _caption_text(caption), caption.page)
     return None

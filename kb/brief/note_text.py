@@ -33,6 +33,13 @@ _LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+(?:\[[ xX]\]\s+)?")
 # A leading label: "**方法**：", "Method:", "问题：", "Q:" (up to 20 characters before the colon).
 _LABEL = re.compile(r"^\s*(?:\*\*|__)?([^:：*_\n]{1,20}?)(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*(?=\S)")
 _WIKILINK = re.compile(r"\[\[([^\]|]+)(?:\|([^\]]+))?\]\]")
+CARD_MARK = "\x02"  # starts a block rendered from a card, so it can be placed as one
+_LEFT_SEPARATOR = re.compile(r"\s+:::?\s+")  # a `::` left beside a cloze on the same line
+# What a sentence about a problem or about a method tends to say, in English and Chinese.
+_PROBLEM_CUES = re.compile(r"\b(?:slow|expensive|costly|hard|difficult|cannot|can't|bottleneck|challeng|suffer|quadratic|"
+                           r"memory-hungry|too (?:large|big|slow)|fails?)\b|太贵|太慢|太大|难以|无法|瓶颈|代价|开销|昂贵", re.I)
+_METHOD_CUES = re.compile(r"\b(?:propos|introduc|tiles?|fuses?|recomput|replac|freez|learns?|trains?|appl(?:y|ies)|"
+                          r"combin|quantiz|quantis|distil|decompos|approximat|uses?|instead of)\w*|提出|采用|使用|通过|利用|引入", re.I)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 
@@ -66,6 +73,7 @@ def section_for(words: str) -> str | None:
 def plain(text: str) -> str:
     """Markdown inline syntax a slide cannot show, removed: emphasis, code ticks, wiki links, HTML comments."""
     text = _COMMENT.sub("", text)
+    text = _LEFT_SEPARATOR.sub(" — ", text)
     text = _WIKILINK.sub(lambda m: m.group(2) or m.group(1), text)
     text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
     text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?!\w)", r"\1", text)
@@ -104,7 +112,7 @@ def render_cards(text: str) -> tuple[str, int]:
                 line = (marker.group(0) if marker else "") + f"{card.front} — {card.back}"
             else:
                 line = CLOZE_RE.sub(lambda m: m.group(2), line)
-            out += ["", line, ""]  # a card is a block of its own, not part of the paragraph around it
+            out += ["", CARD_MARK + line, ""]  # a card is a block of its own, not part of the paragraph around it
             continue
         if line.strip() == "?" and out and out[-1].strip():
             join_next = True  # a multi-line card: its question, then its answer, on one line
@@ -201,32 +209,43 @@ def read(note: Path | None, title: str | None = None) -> NoteContent:
     content = NoteContent(cards=n_cards)
     written = []
     for heading, block in _blocks(rendered):
+        is_card = block.startswith(CARD_MARK)
+        block = block.lstrip(CARD_MARK)
         text = unwrap(plain(block))
         if not text:
             continue
         written.append(text)
         key = section_for(heading) if heading else None
-        label = _LABEL.match(block)
+        label = None if is_card else _LABEL.match(block)
         if label and section_for(label.group(1)):
             key = key if key and key != "notes" and heading else section_for(label.group(1))
-            text = plain(block[label.end():]) or text
+            text = unwrap(plain(block[label.end():])) or text
         if key is None:
-            key = _guess(text)
+            key = "notes" if is_card else _guess(text, content)
         content.blocks.setdefault(key, []).append(text)
     content.lang = language("\n".join(written))
     content.only_cards = n_cards > 0 and _card_lines(body) >= _content_lines(body)
     return content
 
 
-def _guess(text: str) -> str:
-    """A block under no heading and without a label, placed by what it says."""
+def _guess(text: str, so_far: NoteContent) -> str:
+    """A block under no heading and without a label, placed by what it says: a question, a
+    measurement, a sentence that opens with a section's word; else the opening paragraph states
+    the problem, and the rest are notes."""
     if text.rstrip().endswith(("?", "？")) and len(text) < 300:
         return "questions"
     from kb.brief.numbers import has_measurement
 
     if has_measurement(text):
         return "results"
-    return section_for(text[:60]) or "notes"
+    opening = section_for(text[:12])
+    if opening and opening != "notes":
+        return opening
+    if _PROBLEM_CUES.search(text):
+        return "problem"
+    if _METHOD_CUES.search(text):
+        return "method"
+    return "problem" if not any(so_far.blocks.values()) else "notes"
 
 
 def _content_lines(body: str) -> int:

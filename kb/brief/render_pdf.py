@@ -12,6 +12,7 @@ from pathlib import Path
 
 from kb.brief.deck import Slide
 
+TEXT_SHARE = 0.4  # of the width, beside an image: the figure or table is what the audience reads
 W, H = 960, 540  # points: 13.333 x 7.5 inches, as the PowerPoint deck
 M = 36
 COLORS = {"own": "#202020", "quote": "#445577", "notice": "#808080"}
@@ -57,7 +58,7 @@ def draw(page, s: Slide) -> None:
         top += table_h + 8
     text_right = W - M
     if s.image is not None:
-        text_right = M + (W - 2 * M) * 0.42 if s.bullets else M
+        text_right = M + (W - 2 * M) * TEXT_SHARE if s.bullets else M
         left = text_right + (12 if s.bullets else 0)
         _image(page, (left, top, W - M, bottom - 18), s.image.path)
         if s.image_label:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from kb.brief.deck import Slide
 
+TEXT_SHARE = 0.4  # of the width, beside an image: the figure or table is what the audience reads
 WIDTH_IN, HEIGHT_IN = 13.333, 7.5
 LATIN_FONT = "Arial"
 CJK_FONT = "Microsoft YaHei"  # on Windows and in WPS; LibreOffice substitutes Noto Sans CJK
@@ -84,18 +85,30 @@ def _image_box(slide, image: Path, left, top, width, height):
     return slide.shapes.add_picture(str(image), left + (width - pw) // 2, top + (height - ph) // 2, pw, ph)
 
 
-def _table(slide, rows: list[list[str]], left, top, width, height):
+def _table_layout(rows: list[list[str]], width) -> tuple[list[int], int, list[float]]:
+    """Column widths (EMU), font size (pt) and each row's height (pt) once its cells wrap."""
+    from pptx.util import Emu
+
+    n_cols = len(rows[0])
+    # The "held" columns are narrow; "measured" is the widest.
+    weights = [0.45 if c == n_cols - 1 or (n_cols == 6 and c == 3) else 1.5 if c == 2 else 1.0 for c in range(n_cols)]
+    widths = [int(width * w / sum(weights)) for w in weights]
+    size = 12 if n_cols <= 4 and len(rows) <= 4 else 10
+    heights = [max(lines_needed(cell, Emu(w).pt - 10, size) for cell, w in zip(row, widths)) * size * 1.2 + 8 for row in rows]
+    return widths, size, heights
+
+
+def _table(slide, rows: list[list[str]], left, top, width) -> int:
+    """The claim table; returns its height (EMU) as laid out."""
     from pptx.util import Pt
 
-    n_rows, n_cols = len(rows), len(rows[0])
-    shape = slide.shapes.add_table(n_rows, n_cols, left, top, width, min(height, int(Pt(22)) * n_rows))
-    table = shape.table
-    narrow = [i for i, h in enumerate(rows[0]) if i == n_cols - 1 or (n_cols == 6 and i == 3)]
-    unit = width / (n_cols + 2 - 0.6 * len(narrow))
-    for i in range(n_cols):
-        table.columns[i].width = int(unit * (0.4 if i in narrow else 1.0 if i != 2 else 1.6))
-    size = 12 if n_cols <= 4 and n_rows <= 4 else 10
+    widths, size, heights = _table_layout(rows, width)
+    total = int(Pt(sum(heights)))
+    table = slide.shapes.add_table(len(rows), len(rows[0]), left, top, width, total).table
+    for i, w in enumerate(widths):
+        table.columns[i].width = w
     for r, row in enumerate(rows):
+        table.rows[r].height = int(Pt(heights[r]))
         for c, value in enumerate(row):
             cell = table.cell(r, c)
             cell.text = ""
@@ -104,11 +117,11 @@ def _table(slide, rows: list[list[str]], left, top, width, height):
             run.font.size = Pt(size)
             run.font.bold = r == 0
             _fonts(run)
-    return shape
+    return total
 
 
 def add_slide(prs, s: Slide) -> None:
-    from pptx.util import Emu, Inches, Pt
+    from pptx.util import Emu, Inches
 
     slide = prs.slides.add_slide(prs.slide_layouts[6])  # blank: every box is placed here, none inherited
     W, H = Inches(WIDTH_IN), Inches(HEIGHT_IN)
@@ -127,35 +140,21 @@ def add_slide(prs, s: Slide) -> None:
         body_top = Inches(BODY_TOP_IN)
         body_h = H - body_top - Inches(FOOTER_H_IN) - Inches(0.2)
     text_w = inner_w
+    table_h = _table(slide, s.table, m, body_top, inner_w) + Inches(0.2) if s.table else 0
+    below_table = body_top + table_h
     if s.image is not None and s.kind not in ("cover", "title"):
-        text_w = int(inner_w * (0.42 if s.bullets else 0.0))
+        text_w = int(inner_w * TEXT_SHARE) if s.bullets else 0
         img_left = m + text_w + (Inches(0.2) if s.bullets else 0)
         img_w = inner_w - (img_left - m)
-        label_h = Inches(0.35)
-        top = body_top
-        if s.table:
-            table_h = Inches(0.3) * len(s.table) + Inches(0.2)
-            top = body_top + table_h
-        _image_box(slide, s.image.path, img_left, top, img_w, body_h - (top - body_top) - label_h)
+        label_h = Inches(0.35) if s.image_label else 0
+        _image_box(slide, s.image.path, img_left, below_table, img_w, body_h - table_h - label_h)
         if s.image_label:
             _text_box(slide, img_left, body_top + body_h - label_h, img_w, label_h,
                       [(s.image_label, 11, (0x60, 0x60, 0x60), False)])
-    if s.table:
-        tw = inner_w if s.image is None or not s.bullets else inner_w
-        _table(slide, s.table, m, body_top, tw, Inches(0.3) * len(s.table))
     if s.bullets:
-        texts = [b.text for b in s.bullets]
-        top = body_top
-        height = body_h
-        if s.table and s.image is None:
-            top = body_top + Inches(0.32) * len(s.table) + Inches(0.3)
-            height = body_h - (top - body_top)
-        elif s.table:
-            text_w = int(inner_w * 0.42)
-            top = body_top + Inches(0.32) * len(s.table) + Inches(0.3)
-            height = body_h - (top - body_top)
-        size = fit_size(texts, Emu(text_w).pt, Emu(height).pt, largest=24 if s.kind != "title" else 22)
-        _text_box(slide, m, top, text_w, height, [(b.text, size, COLORS[b.kind], False) for b in s.bullets], bullets=True)
+        height = body_h - table_h
+        size = fit_size([b.text for b in s.bullets], Emu(text_w).pt, Emu(height).pt, largest=24 if s.kind != "title" else 22)
+        _text_box(slide, m, below_table, text_w, height, [(b.text, size, COLORS[b.kind], False) for b in s.bullets], bullets=True)
     if s.footer:
         _text_box(slide, m, H - Inches(FOOTER_H_IN) - Inches(0.1), inner_w, Inches(FOOTER_H_IN),
                   [(s.footer, 12, (0x50, 0x50, 0x50), False)])

@@ -74,7 +74,9 @@ Fine-tuning a 65B model needs more than 780 GB of GPU memory.
 4-bit NormalFloat quantisation of the frozen model, double quantisation, paged optimisers; LoRA on top.
 """
 
-PLAN = """# 三周阅读计划
+PLAN = """# 三周阅读计划：从 Transformer 到高效微调与量化，每周组会汇报一次
+
+说明：每周读完计划中的论文，写笔记，做一个复现实验，并在周五的组会上汇报进展和遇到的问题。
 
 ## 第1个月：基础
 
