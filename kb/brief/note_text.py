@@ -20,9 +20,9 @@ SECTION_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("takeaway", ("takeaway", "tl;dr", "tldr", "summary", "one-line", "一句话", "总结", "要点", "概述")),
     ("questions", ("question", "to ask", "discussion point", "open issue", "疑问", "讨论", "思考", "待解决", "想问")),
     ("limitations", ("limitation", "weakness", "drawback", "shortcoming", "caveat", "局限", "不足", "缺点", "缺陷")),
-    ("results", ("result", "experiment", "finding", "evaluation", "benchmark", "number", "结果", "实验", "发现", "效果", "性能", "数据")),
-    ("method", ("method", "approach", "idea", "technique", "architecture", "how it works", "方法", "思路", "原理", "做法", "模型", "算法", "核心")),
-    ("problem", ("problem", "motivation", "background", "why", "goal", "task", "问题", "动机", "背景", "目标", "痛点")),
+    ("results", ("result", "experiment", "finding", "evaluation", "benchmark", "number", "结果", "实验", "发现", "效果", "性能")),
+    ("method", ("method", "approach", "idea", "technique", "architecture", "how it works", "方法", "思路", "原理", "做法", "算法", "核心")),
+    ("problem", ("problem", "motivation", "background", "why", "goal", "task", "问题", "动机", "背景", "痛点")),
     ("notes", ("connection", "related", "link", "note", "thought", "相关", "联系", "笔记", "心得", "感想")),
 )
 
@@ -39,7 +39,7 @@ _LEFT_SEPARATOR = re.compile(r"\s+:::?\s+")  # a `::` left beside a cloze on the
 _PROBLEM_CUES = re.compile(r"\b(?:slow|expensive|costly|hard|difficult|cannot|can't|bottleneck|challeng|suffer|quadratic|"
                            r"memory-hungry|too (?:large|big|slow)|fails?)\b|太贵|太慢|太大|难以|无法|瓶颈|代价|开销|昂贵", re.I)
 _METHOD_CUES = re.compile(r"\b(?:propos|introduc|tiles?|fuses?|recomput|replac|freez|learns?|trains?|appl(?:y|ies)|"
-                          r"combin|quantiz|quantis|distil|decompos|approximat|uses?|instead of)\w*|提出|采用|使用|通过|利用|引入", re.I)
+                          r"combin|quantiz|quantis|distil|decompos|approximat|uses?|instead of)\w*|提出|采用|使用|通过|利用|引入|训练|拟合|计算|设计|构建|损失|优化", re.I)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 
@@ -108,10 +108,9 @@ def render_cards(text: str) -> tuple[str, int]:
         card = one_line.get(number)
         if card is not None or "{{c" in line:
             if card is not None:
-                marker = _LIST_MARKER.match(line)
-                line = (marker.group(0) if marker else "") + f"{card.front} — {card.back}"
+                line = f"{card.front} — {card.back}"
             else:
-                line = CLOZE_RE.sub(lambda m: m.group(2), line)
+                line = _LIST_MARKER.sub("", CLOZE_RE.sub(lambda m: m.group(2), line), count=1)
             out += ["", CARD_MARK + line, ""]  # a card is a block of its own, not part of the paragraph around it
             continue
         if line.strip() == "?" and out and out[-1].strip():

@@ -27,7 +27,7 @@ _UNIT = re.compile(
     r"|(?:from|by|to|vs\.?|versus|than|over|up to|within|only)\s+(?:about\s+|around\s+|roughly\s+)?\d", re.I)
 _COMPARE = re.compile(
     r"faster|slower|smaller|larger|fewer|less|more|higher|lower|better|worse|improv|outperform|reduc|increas|decreas|"
-    r"comparable|retain|achiev|surpass|exceed|speed|vs\.?|versus|compared|relative|state-of-the-art|"
+    r"comparable|retain|fell|drop|rose|cut|halv|doubl|saves?|achiev|surpass|exceed|speed|vs\.?|versus|compared|relative|state-of-the-art|"
     r"提升|提高|降低|减少|增加|超过|优于|相比|加速|倍|达到|接近|只有|仅|比|从", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+(?=[A-Z0-9“\"(])|(?<=[。！？])")
 

@@ -39,6 +39,21 @@ class Written:
         }
 
 
+def format_for(out: Path | None, fmt: str | None) -> str:
+    """The format asked for, else the one the output's name says (talk.pptx), else Markdown; a
+    name that says another format than the one asked for is refused rather than mislabelled."""
+    named = next((f for f, ext in sorted(FORMATS.items(), key=lambda kv: -len(kv[1]))
+                  if out is not None and out.name.lower().endswith(ext)), None)
+    if fmt is None:
+        return named or "md"
+    if fmt not in FORMATS:
+        raise BadInput(f"unknown brief format {fmt!r}", f"use one of: {', '.join(FORMATS)}")
+    if named is not None and named != fmt and not (fmt == "md" and named == "slides"):
+        raise BadInput(f"the output {out.name} names a .{out.name.rsplit('.', 1)[-1]} file, not {fmt}",
+                       f"use -o {out.name.split('.')[0]}{FORMATS[fmt]}, or leave out --format")
+    return fmt
+
+
 def default_lang(store: Store, config: dict, plan: str | None) -> str:
     if config.get("brief", {}).get("lang") in ("en", "zh"):
         return config["brief"]["lang"]
@@ -48,9 +63,8 @@ def default_lang(store: Store, config: dict, plan: str | None) -> str:
 
 def write_brief(store: Store, home: Path, config: dict, *, since: datetime, until: datetime | None = None,
                 paper_ids: list[int] | None = None, plan: str | None = None, week: int | None = None,
-                fmt: str = "md", lang: str | None = None, out: Path | None = None) -> Written:
-    if fmt not in FORMATS:
-        raise BadInput(f"unknown brief format {fmt!r}", f"use one of: {', '.join(FORMATS)}")
+                fmt: str | None = "md", lang: str | None = None, out: Path | None = None) -> Written:
+    fmt = format_for(Path(out) if out else None, fmt)
     lang = lang or default_lang(store, config, plan)
     if lang not in ("en", "zh"):
         raise BadInput(f"unknown language {lang!r}", "use en or zh")
