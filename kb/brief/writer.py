@@ -63,7 +63,7 @@ def default_lang(store: Store, config: dict, plan: str | None) -> str:
 
 def write_brief(store: Store, home: Path, config: dict, *, since: datetime, until: datetime | None = None,
                 paper_ids: list[int] | None = None, plan: str | None = None, week: int | None = None,
-                fmt: str | None = "md", lang: str | None = None, out: Path | None = None) -> Written:
+                fmt: str | None = None, lang: str | None = None, out: Path | None = None) -> Written:
     fmt = format_for(Path(out) if out else None, fmt)
     lang = lang or default_lang(store, config, plan)
     if lang not in ("en", "zh"):
