@@ -52,6 +52,43 @@ def shorten(text: str, limit: int = MAX_CHARS) -> str:
     return cut.rstrip(",;:，；：、 ") + "…"
 
 
+def measurement_weight(clause: str) -> int:
+    """How much a clause says about a result: ratios and percentages most, sizes (175B) least."""
+    from kb.brief.numbers import _UNIT
+
+    strong = len(re.findall(r"\d\s*(?:%|×|x\b|times\b|倍)|from \d[\d.,]* to \d|by \d", clause))
+    return 2 * strong + len(_UNIT.findall(clause))
+
+
+def number_clause(sentence: str, limit: int) -> str:
+    """A long sentence with a measurement, cut to the clause that carries the number (so the slide
+    keeps "by 10,000 times", not "Compared to GPT-3 175B fine-tuned with Adam, ...")."""
+    from kb.brief.numbers import has_measurement
+
+    sentence = " ".join(sentence.split())
+    if len(sentence) <= limit:
+        return sentence
+    parts = [p for p in re.split(r"(?<=[,;:])\s+|(?<=[，；：])", sentence) if p]
+    scored = [(measurement_weight(c), -i, i) for i, c in enumerate(parts) if has_measurement(c)]
+    for _, _, i in sorted(scored, reverse=True)[:1]:
+        clause = parts[i]
+        text, used = clause, i + 1
+        for nxt in parts[i + 1:]:
+            if len(text) + 1 + len(nxt) > limit - 2:
+                break
+            glue = "" if text[-1] in "，；：" else " "
+            text, used = f"{text}{glue}{nxt}", used + 1
+        before = "…" if i else ""
+        after = "…" if used < len(parts) else ""
+        if len(before + text + after) <= limit:
+            return before + text + after
+        # one long clause: from a few words before its first number
+        first = re.search(r"\d", text)
+        start = text.rfind(" ", 0, max(0, first.start() - limit // 3)) + 1 if first else 0
+        return ("…" if i or start else "") + shorten(text[start:], limit - 1)
+    return shorten(sentence, limit)
+
+
 class _Builder:
     def __init__(self, slide: Slide, quote_tag: str = "") -> None:
         self.slide = slide
@@ -64,7 +101,7 @@ class _Builder:
             return
         if len(self.slide.bullets) < MAX_BULLETS:
             tag = self.quote_tag if kind == "quote" else ""
-            short = shorten(text, MAX_CHARS - len(tag))
+            short = (number_clause if kind == "quote" else shorten)(text, MAX_CHARS - len(tag))
             self.slide.bullets.append(Bullet(short + tag, kind))
             if short != text:
                 self.slide.notes.append(text)
