@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -107,7 +106,7 @@ def card_stats(store: Store, paper_id: int, since: datetime, until: datetime) ->
     return stats["reviews"], stats["retention"]
 
 
-def _sections(own: note_text.NoteContent, abstract: str | None, doc, key_numbers) -> dict[str, SectionText | None]:
+def _sections(own: note_text.NoteContent, abstract: str | None, doc) -> dict[str, SectionText | None]:
     """The user's words first; where they wrote nothing, one short line from the paper, marked."""
     quoted = {"problem": fallback.problem_line(abstract), "method": fallback.method_line(abstract),
               "results": None, "limitations": fallback.limitations(doc), "questions": None, "notes": None}
@@ -134,7 +133,7 @@ def paper_brief(store: Store, paper_id: int, *, since: datetime, until: datetime
     doc, pdf_error = _document(pdf, timeout_s)
     abstract = paper.abstract or (doc.metadata.abstract if doc else None)
     key_numbers = numbers.key_sentences(doc, abstract)
-    sections = _sections(own, abstract, doc, key_numbers)
+    sections = _sections(own, abstract, doc)
     limits = sections.get("limitations")
     if limits is not None and limits.is_quote:  # a sentence is said once: on the notes slide, not also as a result
         key_numbers = [(t, w) for t, w in key_numbers if t[:40] not in limits.text]

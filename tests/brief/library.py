@@ -116,7 +116,6 @@ def build(store, home: Path, papers_dir: Path, now: datetime | None = None) -> d
     from kb import papers
     from kb.pdf.ingest import add_paths
     from kb.plans import importer
-    from reproductions import records
 
     now = now or datetime.now(timezone.utc)
     add_paths(store, [papers_dir])  # what `kb add DIR` does

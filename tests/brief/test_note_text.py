@@ -76,3 +76,12 @@ def test_a_slide_keeps_six_short_bullets_and_moves_the_rest_to_its_notes():
     assert slide.bullets[0].text.endswith("(paper)")
     assert len(slide.notes) == 8 and slide.notes[7].startswith("7 Freeze")  # nothing lost
     assert len(shorten("知识蒸馏" * 40)) <= MAX_CHARS
+
+
+def test_a_long_sentence_from_the_paper_keeps_the_clause_with_its_number():
+    from kb.brief.deck import number_clause
+
+    lora = ("Compared to GPT-3 175B fine-tuned with Adam, LoRA can reduce the number of trainable parameters by "
+            "10,000 times and the GPU memory requirement by 3 times.")
+    assert "10,000 times" in number_clause(lora, 80) and "10,000 times" not in shorten(lora, 80)  # the naive cut loses it
+    assert len(number_clause(lora, 80)) <= 80
