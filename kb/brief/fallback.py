@@ -32,7 +32,8 @@ def problem_line(abstract: str | None) -> SectionText | None:
 
 def method_line(abstract: str | None) -> SectionText | None:
     parts = numbers.sentences(abstract or "")
-    chosen = next((s for s in parts[1:] if _PROPOSE.search(s)), None)
+    # the sentence where the authors say what they propose; else the one after the problem's
+    chosen = next((s for s in parts[1:] if _PROPOSE.search(s)), parts[1] if len(parts) > 1 else None)
     return SectionText(_short(chosen), "abstract") if chosen else None
 
 

@@ -53,7 +53,7 @@ def draw(page, s: Slide) -> None:
     _box(page, (M, 20, W - M, 82), f"<b style='color:#102050'>{_e(s.title)}</b>", 26)
     top, bottom = 96, H - 44
     if s.table:
-        table_h = min(22 * len(s.table) + 10, 170)
+        table_h = min(30 * len(s.table) + 12, 200)  # room for cells that wrap, so the text is not scaled down
         _box(page, (M, top, W - M, top + table_h), _table_html(s.table), 11)
         top += table_h + 8
     text_right = W - M
