@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from kb import papers as papers_mod
-from kb.brief import fallback
-from kb.brief.model import SECTION_KEYS, Brief, PaperBrief, RunSummary, SectionText, WeekSummary
+from kb.brief import fallback, note_text
+from kb.brief.model import SECTION_KEYS, Brief, Image, PaperBrief, PlanProgress, RunSummary, SectionText, WeekSummary
 from kb.brief.period import iso
 from kb.store import Store
 
 log = logging.getLogger(__name__)
-
-# Note headings (as the notes template writes them) → brief section keys.
-NOTE_HEADINGS = {
-    "problem": "problem", "method": "method", "key results": "results", "results": "results",
-    "limitations": "limitations", "questions": "questions",
-    "研究问题": "problem", "问题": "problem", "方法": "method", "主要结果": "results", "结果": "results",
-    "局限性": "limitations", "局限": "limitations", "讨论问题": "questions", "疑问": "questions",
-}
-
 
 def citation(paper: papers_mod.Paper) -> str:
     """APA-like: Authors (Year). Title. Venue. arXiv/DOI."""
@@ -63,20 +53,6 @@ def papers_in_period(store: Store, since: datetime, until: datetime, notes_dir: 
     return [pid for pid, _ in sorted(touched.items(), key=lambda kv: kv[1])]
 
 
-def note_sections(note: Path | None) -> dict[str, str]:
-    """The user's own text per brief section ('' where only the template is there)."""
-    if note is None or not note.exists():
-        return {}
-    from notes.files import read_sections
-
-    out: dict[str, str] = {}
-    for heading, text in read_sections(note).items():
-        key = NOTE_HEADINGS.get(heading.strip().lower())
-        if key and text.strip() and key not in out:
-            out[key] = text.strip()
-    return out
-
-
 def _document(pdf: str | None, timeout_s: float):
     if not pdf:
         return None, None
@@ -87,20 +63,6 @@ def _document(pdf: str | None, timeout_s: float):
         return extract(pdf, timeout_s=timeout_s), None
     except PdfError as exc:
         return None, str(exc)
-
-
-def _figure(pdf: str, doc, out_dir: Path, citekey: str) -> tuple[Path | None, str | None]:
-    from kb.pdf.figures import extract_first_figure
-
-    try:
-        path = extract_first_figure(pdf, out_dir / f"{citekey}-figure.png", doc=doc)
-    except Exception as exc:  # a figure is a nicety: its failure is a stated gap, not a failed brief
-        log.warning("figure extraction failed for %s: %s", citekey, exc)
-        return None, None
-    if path is None:
-        return None, None
-    caption = next((f"{c.label}: {c.text}" for c in (doc.captions if doc else []) if c.kind == "figure"), None)
-    return path, caption
 
 
 def highlights(store: Store, paper_id: int) -> list[dict]:
@@ -114,19 +76,25 @@ def highlights(store: Store, paper_id: int) -> list[dict]:
     ]
 
 
-def runs(store: Store, paper_id: int) -> list[RunSummary]:
-    from reproductions.records import list_runs
+def runs(store: Store, paper_id: int, lang: str, assets: Path) -> list[RunSummary]:
+    """The paper's latest runs (three at most), each with its one verdict as recorded."""
+    from kb.brief.curves import draw_curve
+    from reproductions.records import list_runs, verdict, verdict_label
 
     out = []
     for run in list_runs(store, paper_id=paper_id)[:3]:
-        metrics = run.get("metrics") or {}
-        if isinstance(metrics, str):
-            metrics = json.loads(metrics)
-        out.append(RunSummary(
-            reproduction=run.get("reproduction", ""), claim=run.get("claim") or "", passed=run.get("passed"),
-            status=run.get("status", ""), metrics=metrics, device=run.get("device"), seconds=run.get("seconds"),
-            started_at=run.get("started_at"),
-        ))
+        details = run.get("details") or {}
+        summary = RunSummary(
+            run_id=run["run_id"], reproduction=run.get("reproduction", ""), claim=run.get("claim") or "",
+            verdict=verdict(run), verdict_label=verdict_label(run, lang), status=run.get("status", ""),
+            claims=list(details.get("claims") or []), metrics=run.get("metrics") or {}, device=run.get("device"),
+            seed=run.get("seed"), seconds=run.get("seconds"), started_at=run.get("started_at"), error=run.get("error"),
+        )
+        curve = draw_curve(details.get("curves") or {}, assets / f"run-{summary.run_id}-curve.png",
+                           title=summary.reproduction)
+        if curve is not None:
+            summary.curve = Image(curve, summary.reproduction, None)
+        out.append(summary)
     return out
 
 
@@ -138,57 +106,150 @@ def card_stats(store: Store, paper_id: int, since: datetime, until: datetime) ->
     return stats["reviews"], stats["retention"]
 
 
+def _sections(own: note_text.NoteContent, abstract: str | None, doc) -> dict[str, SectionText | None]:
+    """The user's words first; where they wrote nothing, one short line from the paper, marked."""
+    quoted = {"problem": fallback.problem_line(abstract), "method": fallback.method_line(abstract),
+              "results": None, "limitations": fallback.limitations(doc), "questions": None, "notes": None}
+    return {key: SectionText(own.text(key)) if own.has(key) else quoted.get(key) for key in SECTION_KEYS}
+
+
+def _takeaway(own: note_text.NoteContent, sections: dict, key_numbers: list) -> SectionText | None:
+    for key in ("takeaway", "results"):
+        if own.has(key):
+            return SectionText(own.blocks[key][0])
+    if key_numbers:
+        return SectionText(key_numbers[0][0], key_numbers[0][1])
+    return sections.get("problem")
+
+
 def paper_brief(store: Store, paper_id: int, *, since: datetime, until: datetime, notes_dir: Path | None,
-                assets: Path, timeout_s: float = 60) -> PaperBrief:
+                assets: Path, lang: str = "en", timeout_s: float = 60) -> PaperBrief:
+    from kb.brief import figures, numbers
+
     paper = papers_mod.get(store, paper_id)
     note = notes_dir / f"{paper.citekey}.md" if notes_dir else None
-    own = note_sections(note)
+    own = note_text.read(note, paper.title)
     pdf = papers_mod.pdf_path(store, paper_id)
     doc, pdf_error = _document(pdf, timeout_s)
-    problem, method = fallback.from_abstract(paper.abstract or (doc.metadata.abstract if doc else None))
-    quoted = {"problem": problem, "method": method, **fallback.from_document(doc), "questions": None}
-    sections: dict[str, SectionText | None] = {}
-    for key in SECTION_KEYS:
-        sections[key] = SectionText(own[key]) if key in own else quoted.get(key)
+    abstract = paper.abstract or (doc.metadata.abstract if doc else None)
+    key_numbers = numbers.key_sentences(doc, abstract)
+    sections = _sections(own, abstract, doc)
+    limits = sections.get("limitations")
+    if limits is not None and limits.is_quote:  # a sentence is said once: on the notes slide, not also as a result
+        key_numbers = [(t, w) for t, w in key_numbers if t[:40] not in limits.text]
     brief = PaperBrief(
-        paper_id=paper.id, citekey=paper.citekey, title=paper.title, citation=citation(paper),
-        status=paper.status, sections=sections,
+        paper_id=paper.id, citekey=paper.citekey, title=paper.title, citation=citation(paper), status=paper.status,
+        sections=sections, authors=_authors(paper.authors), venue=paper.venue, year=paper.year,
+        takeaway=_takeaway(own, sections, key_numbers), key_numbers=key_numbers, cards=own.cards,
     )
+    if note is None or not note.exists() or not any(own.blocks.values()):
+        brief.notices.append("no_note")
+    elif own.only_cards:
+        brief.notices.append("only_cards")
+    if own.lang and own.lang != lang and not own.only_cards:
+        brief.notices.append(f"note_lang_{own.lang}")
     if not pdf:
         brief.gaps.append("no_pdf")
     elif pdf_error:
         brief.gaps.append(f"pdf_error:{pdf_error}")
     if pdf and doc is not None:
-        brief.figure, brief.figure_caption = _figure(pdf, doc, assets, paper.citekey)
-    if pdf and brief.figure is None:
-        brief.gaps.append("no_figure")
+        for attr, finder, gap in (("figure", figures.key_figure, "no_figure"), ("table", figures.results_table, "no_table")):
+            try:
+                crop = finder(pdf, doc, assets, paper.citekey)
+            except Exception as exc:  # an image is a nicety: its failure is a stated gap, not a failed brief
+                log.warning("%s extraction failed for %s: %s", attr, paper.citekey, exc)
+                crop = None
+            if crop is None:
+                brief.gaps.append(gap)
+            else:
+                setattr(brief, attr, Image(crop.path, crop.caption, crop.page))
     brief.highlights = highlights(store, paper_id)
-    brief.runs = runs(store, paper_id)
+    brief.runs = runs(store, paper_id, lang, assets)
     brief.cards_reviewed, brief.cards_retention = card_stats(store, paper_id, since, until)
     return brief
+
+
+def _authors(authors: list[str]) -> str:
+    if len(authors) > 4:
+        return ", ".join(authors[:3]) + " et al."
+    return ", ".join(authors)
+
+
+def _read_between(store: Store, since: datetime, until: datetime) -> list[dict]:
+    return [
+        dict(r) for r in store.all(
+            "SELECT p.id, p.citekey, p.title, min(h.at) AS at FROM status_history h JOIN papers p ON p.id = h.paper_id "
+            "WHERE h.status IN ('read', 'reviewed') AND h.at >= ? AND h.at <= ? GROUP BY p.id ORDER BY min(h.at)",
+            (iso(since), iso(until)),
+        )
+    ]
+
+
+def weeks_covered(store: Store, plan: str, since: datetime, until: datetime) -> list[int]:
+    """The plan weeks the period covers: those with at least four of their days in it (a 7-day
+    period straddles two plan weeks; it is about the one it mostly covers), else the one with most."""
+    from collections import Counter
+
+    from kb.plans import query
+
+    days: Counter = Counter()
+    day = since.date()
+    while day <= until.date():
+        week = query.current_week(store, plan, day)
+        if week is not None:
+            days[week] += 1
+        day += timedelta(days=1)
+    if not days:
+        return []
+    weeks = sorted(w for w, n in days.items() if n >= 4)
+    return weeks or [days.most_common(1)[0][0]]
+
+
+def plan_progress(store: Store, plan_row: dict, since: datetime, until: datetime, read_ids: set[int],
+                  week: int | None = None) -> PlanProgress | None:
+    """The plan's papers for the weeks the period covers, which of them were read in the period,
+    and the items that start the week after."""
+    from kb.plans import query
+
+    name = plan_row["name"]
+    if week is not None:
+        weeks = [week]
+    else:
+        weeks = weeks_covered(store, name, since, until)
+        if not weeks:
+            return None
+    items: dict[int, dict] = {}
+    for w in weeks:
+        for item in query.week_items(store, name, w):
+            items.setdefault(item["id"], item)
+    planned = [i for i in items.values() if i.get("kind") == "paper"]
+    read = [i for i in planned if i.get("paper_id") in read_ids]
+    open_items = [i for i in items.values() if not i.get("done") and not (i.get("paper") or {}).get("status") in ("read", "reviewed")]
+    # Next week's reading: the items that start after the period. Items of a block the period is
+    # inside (周1-2 spans two weeks) are this period's, so it is the next block that starts.
+    nxt, next_items = None, []
+    for w in range(weeks[-1] + 1, (plan_row.get("weeks") or weeks[-1]) + 1):
+        next_items = [i for i in query.week_items(store, name, w) if i.get("week_start") == w]
+        if next_items:
+            nxt = w
+            break
+    return PlanProgress(plan=name, title=plan_row.get("title") or name, lang=plan_row.get("lang"), weeks=weeks,
+                        planned=planned, read=read, open_items=open_items, next_week=nxt, next_items=next_items)
 
 
 def week_summary(store: Store, since: datetime, until: datetime, plan: str | None, week: int | None) -> WeekSummary:
     from kb.plans import query
 
-    summary = WeekSummary()
-    plans = query.list_plans(store)
-    if plans:
-        row = query.resolve_plan(store, plan) if plan or len(plans) == 1 else query.resolve_plan(store, plans[0]["name"])
-        summary.plan = row["name"]
-        summary.week = week if week is not None else query.current_week(store, row["name"], until.date())
-        if summary.week is not None:
-            items = query.week_items(store, row["name"], summary.week)
-            summary.planned = [i for i in items if i.get("kind") == "paper"]
-            summary.open_items = [i for i in items if not i.get("done") and i.get("paper_status") not in ("read", "reviewed")]
-            summary.next_week = query.week_items(store, row["name"], summary.week + 1)
-    summary.read = [
-        dict(r) for r in store.all(
-            "SELECT DISTINCT p.id, p.citekey, p.title FROM status_history h JOIN papers p ON p.id = h.paper_id "
-            "WHERE h.status IN ('read', 'reviewed') AND h.at >= ? AND h.at <= ? ORDER BY h.at",
-            (iso(since), iso(until)),
-        )
-    ]
+    summary = WeekSummary(read=_read_between(store, since, until))
+    read_ids = {r["id"] for r in summary.read}
+    rows = query.list_plans(store)
+    if plan:
+        chosen = dict(query.resolve_plan(store, plan))
+        rows = [r for r in rows if r["name"] == chosen["name"]] or [chosen]
+    for row in rows:
+        progress = plan_progress(store, row, since, until, read_ids, week)
+        if progress is not None:
+            summary.plans.append(progress)
     from kb.graph import suggest_next
     from notes.stats import reviews_between
 
@@ -211,6 +272,6 @@ def build(store: Store, *, since: datetime, until: datetime | None = None, paper
         else:
             paper_ids = papers_in_period(store, since, until, notes_dir)
     assets.mkdir(parents=True, exist_ok=True)
-    briefs = [paper_brief(store, pid, since=since, until=until, notes_dir=notes_dir, assets=assets, timeout_s=timeout_s)
-              for pid in dict.fromkeys(paper_ids)]
+    briefs = [paper_brief(store, pid, since=since, until=until, notes_dir=notes_dir, assets=assets, lang=lang,
+                          timeout_s=timeout_s) for pid in dict.fromkeys(paper_ids)]
     return Brief(lang=lang, since=iso(since), until=iso(until), papers=briefs, week=week_summary(store, since, until, plan, week))

@@ -1,60 +1,46 @@
-"""Extractive fallbacks: where a note section is empty, quote the paper itself, never invent.
+"""Where the note says nothing: one short line from the paper itself, marked as the paper's words.
 
-Problem and method come from the abstract (its first sentences state the problem, the rest the
-approach), key results from the conclusion's first sentences or the main results table's
-caption, limitations from a Limitations section when the paper has one.
+Never a whole abstract: the problem is the abstract's first sentence, the method the sentence
+where the authors say what they propose; limitations only from a section whose title says
+"limitations" (a conclusion is not one), else nothing.
 """
 
 from __future__ import annotations
 
 import re
 
+from kb.brief import numbers
 from kb.brief.model import SectionText
 from kb.pdf.model import Document
 
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+(?=[A-Z0-9\u4e00-\u9fff“\"(])")
+_PROPOSE = re.compile(r"\b(?:we|this paper|this work|our (?:method|approach))\s+(?:propose|introduce|present|develop|"
+                      r"leverage|show|describe|use)|\bwe call\b|\bcalled\b", re.I)
+MAX_LINE = 220  # characters: a line, not a paragraph
 
 
-def sentences(text: str) -> list[str]:
-    text = " ".join((text or "").split())
-    return [s.strip() for s in _SENTENCE_END.split(text) if len(s.strip()) > 20]
+def _short(sentence: str) -> str:
+    if len(sentence) <= MAX_LINE:
+        return sentence
+    cut = sentence[:MAX_LINE].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + " …"
 
 
-def from_abstract(abstract: str | None) -> tuple[SectionText | None, SectionText | None]:
-    parts = sentences(abstract or "")
-    if not parts:
-        return None, None
-    problem = SectionText(" ".join(parts[:2]), "abstract")
-    method = SectionText(" ".join(parts[2:4]), "abstract") if len(parts) > 2 else None
-    return problem, method
+def problem_line(abstract: str | None) -> SectionText | None:
+    parts = numbers.sentences(abstract or "")
+    return SectionText(_short(parts[0]), "abstract") if parts else None
 
 
-def section_text(doc: Document, names: tuple[str, ...]) -> str | None:
-    """The text of the first section whose title contains one of `names`, from its heading on."""
-    for section in doc.sections:
-        title = section.title.lower()
-        if not any(name in title for name in names):
-            continue
-        pages = [p.text for p in doc.pages if section.start_page <= p.number <= section.end_page]
-        text = "\n".join(pages)
-        heading = re.search(re.escape(section.title.split()[-1]), text, re.I)
-        body = text[heading.end():] if heading else text
-        return body
-    return None
+def method_line(abstract: str | None) -> SectionText | None:
+    parts = numbers.sentences(abstract or "")
+    # the sentence where the authors say what they propose; else the one after the problem's
+    chosen = next((s for s in parts[1:] if _PROPOSE.search(s)), parts[1] if len(parts) > 1 else None)
+    return SectionText(_short(chosen), "abstract") if chosen else None
 
 
-def from_document(doc: Document | None) -> dict[str, SectionText | None]:
-    out: dict[str, SectionText | None] = {"results": None, "limitations": None}
-    if doc is None:
-        return out
-    conclusion = section_text(doc, ("conclusion", "discussion"))
-    if conclusion and sentences(conclusion):
-        out["results"] = SectionText(" ".join(sentences(conclusion)[:2]), "conclusion")
-    else:
-        tables = [c for c in doc.captions if c.kind == "table"]
-        if tables:
-            out["results"] = SectionText(f"{tables[0].label}: {tables[0].text}", f"{tables[0].label.lower()} caption")
-    limitations = section_text(doc, ("limitation",))
-    if limitations and sentences(limitations):
-        out["limitations"] = SectionText(" ".join(sentences(limitations)[:2]), "limitations section")
-    return out
+def limitations(doc: Document | None) -> SectionText | None:
+    found = numbers.limitations(doc)
+    if found is None:
+        return None
+    text, title = found
+    title = re.sub(r"^[A-Z]?\d+(?:\.\d+)*\.?\s*", "", title)
+    return SectionText(_short(text), f"“{title}” section")

@@ -84,37 +84,52 @@ def test_markdown_brief_has_own_notes_quotes_figures_and_gaps(store, home, libra
     assert "## LoRA: Low-Rank Adaptation of Large Language Models" in text
     assert "Freeze W0 and learn a low-rank update BA" in text  # the user's own method section
     assert "Why only the query and value projections?" in text
-    # DistilBERT has no note: its problem is quoted from the abstract and marked as such.
+    # DistilBERT has no note: one line of its abstract, marked as the paper's words, never the whole abstract
     distil = next(p for p in written.brief.papers if p.paper_id == library["distil"].id)
-    assert distil.sections["problem"].is_quote and "operating these large models" in distil.sections["problem"].text
-    assert "quoted from the paper (abstract)" in text
-    assert distil.sections["questions"] is None and "Not written in the note yet." in text
+    assert distil.sections["problem"].is_quote and "we propose" not in distil.sections["problem"].text
+    assert distil.sections["problem"].text.startswith("As Transfer Learning from large-scale pre-trained models")
+    assert "(paper)" in text and "no_note" in distil.notices and "No note for this paper yet." in text
+    assert distil.sections["questions"] is None and "Not written in the note yet." not in text
+    # 40% smaller: a sentence with a measured number is a key result
+    assert any("40%" in s for s, _ in distil.key_numbers)
     # The KD paper has no PDF: the gap is stated, the brief is still written.
     kd = next(p for p in written.brief.papers if p.paper_id == library["kd"].id)
     assert "no_pdf" in kd.gaps and "No PDF is attached" in text
-    assert "知识蒸馏" in text
-    # A key figure extracted from the real LoRA PDF, referenced relative to the brief.
+    assert "知识蒸馏" in text and "note_lang_zh" in kd.notices  # a Chinese note in an English brief says so
+    # A key figure extracted from the real LoRA PDF (a small JPEG), referenced relative to the brief.
     lora = next(p for p in written.brief.papers if p.paper_id == library["lora"].id)
-    assert lora.figure is not None and lora.figure.exists() and lora.figure.stat().st_size > 5_000
-    assert lora.figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert f"]({lora.figure.parent.name}/{lora.figure.name})" in text
-    assert "Papers read vs planned: 3 / 0" in text
+    assert lora.figure is not None and lora.figure.path.exists() and 3_000 < lora.figure.path.stat().st_size < 200_000
+    assert lora.figure.path.read_bytes()[:3] == b"\xff\xd8\xff"
+    assert f"]({lora.figure.path.parent.name}/{lora.figure.path.name})" in text
+    assert "No plan covers this period." in text
 
 
-def test_slides_are_marp_with_one_slide_per_paper(store, home, library, tmp_path):
+def test_slides_are_marp_without_an_empty_first_slide(store, home, library, tmp_path):
     written = _write(store, home, "slides", tmp_path)
     text = written.path.read_text(encoding="utf-8")
-    assert text.startswith("---\nmarp: true")
+    assert text.startswith("---\nmarp: true\npaginate: true\n---\n\n# Group-meeting brief")
     slides = text.split("\n\n---\n\n")
-    assert len(slides) == 1 + 1 + 3 + 1  # front matter, title, three papers, the week
-    assert any("![h:220](" in s and "LoRA" in s for s in slides)
+    assert any("![h:300 " in s and "LoRA" in s for s in slides)
+    assert all(s.strip() for s in slides)
 
 
 def test_html_is_self_contained(store, home, library, tmp_path):
     written = _write(store, home, "html", tmp_path)
     text = written.path.read_text(encoding="utf-8")
-    assert text.startswith("<!DOCTYPE html>") and "data:image/png;base64," in text
+    assert text.startswith("<!DOCTYPE html>") and "data:image/jpeg;base64," in text
     assert "<img src=\"brief_files" not in text and "DistilBERT" in text
+
+
+def test_pptx_from_the_cli_takes_its_format_from_the_file_name(store, home, library, tmp_path, cli):
+    from pptx import Presentation
+
+    code, out, err = cli("brief", "--paper", "2106.09685", "-o", str(tmp_path / "talk.pptx"), "--json")
+    assert code == 0, err
+    assert json.loads(out)["format"] == "pptx" and json.loads(out)["pages"] >= 6
+    prs = Presentation(str(tmp_path / "talk.pptx"))
+    assert len(prs.slides) == json.loads(out)["pages"]
+    code, out, err = cli("brief", "--format", "pdf", "-o", str(tmp_path / "talk.pptx"))
+    assert code == 2 and "error: " in err and "talk.pptx" in err
 
 
 def test_pdf_in_chinese_renders_both_languages(store, home, library, tmp_path):
@@ -126,7 +141,7 @@ def test_pdf_in_chinese_renders_both_languages(store, home, library, tmp_path):
     text = "".join(page.get_text() for page in doc)
     assert "组会汇报" in text and "知识蒸馏" in text
     assert "LoRA: Low-Rank Adaptation of Large Language Models" in " ".join(text.split())
-    assert len(doc[0].get_images()) + sum(len(p.get_images()) for p in doc) >= 1
+    assert sum(len(p.get_images()) for p in doc) >= 2  # LoRA's key figure and results table
     pix = doc[0].get_pixmap(dpi=50)
     png = tmp_path / "page1.png"
     pix.save(png)
@@ -134,10 +149,17 @@ def test_pdf_in_chinese_renders_both_languages(store, home, library, tmp_path):
 
 
 def test_a_period_with_nothing_read_gives_a_short_brief(store, home, tmp_path, cli):
+    from pptx import Presentation
+
     code, out, err = cli("brief", "--since", "3d", "-o", str(tmp_path / "empty.md"), "--json")
     assert code == 0, err
     assert json.loads(out)["papers"] == []
     assert "Nothing was read, noted or reproduced in this period." in (tmp_path / "empty.md").read_text(encoding="utf-8")
+    code, out, err = cli("brief", "--since", "3d", "-o", str(tmp_path / "empty.pptx"))
+    assert code == 0, err
+    texts = [[sh.text_frame.text for sh in slide.shapes if sh.has_text_frame] for slide in Presentation(str(tmp_path / "empty.pptx")).slides]
+    assert "Nothing was read, noted or reproduced in this period." in texts[0][-1]
+    assert all(len(t) >= 2 for t in texts)  # a title and one line at least: no empty slide
 
 
 def test_explicit_papers_and_bad_arguments(store, home, library, tmp_path, cli):

@@ -452,6 +452,9 @@ CASES: list[Case] = [
     Case("cli-bad-status", "CLI", "`kb status 1 finished` (not a status)", lambda e: (e.paper(), ["status", "1", "finished"])[1], 2, "invalid value"),
     Case("cli-unknown-command", "CLI", "`kb frobnicate`", lambda e: ["frobnicate"], 2, "no such command"),
     Case("cli-bad-since", "CLI", "`kb brief --since banana`", lambda e: ["brief", "--since", "banana"], 2, "cannot read the period"),
+    Case("brief-format-mismatch", "brief", "`kb brief --format pdf -o talk.pptx` (the name says another format)",
+         lambda e: ["brief", "--format", "pdf", "-o", str(e.tmp / "talk.pptx")], 2, "names a .pptx file",
+         sees="error: the output talk.pptx names a .pptx file, not pdf / hint: use -o talk.pdf, or leave out --format"),
     Case("cli-home-is-file", "CLI", "`--home` pointing at a regular file",
          lambda e: ["--home", str(e.file("afile", "x")), "papers"], 2, "is a file"),
     # -- issue 15: restore all-or-nothing --------------------------------------------------------------------

@@ -14,7 +14,7 @@ from tui.messages import Failed, Loaded
 from tui.screens.base import KbScreen, describe
 
 PERIODS = (("this week", 7), ("last two weeks", 14), ("last month", 30))
-FORMATS = ("html", "pdf", "slides", "md")  # kb.brief.writer.FORMATS
+FORMATS = ("html", "pptx", "pdf", "slides", "md")  # kb.brief.writer.FORMATS
 
 
 class BriefScreen(KbScreen):
