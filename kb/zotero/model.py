@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kb.papers import normalize_arxiv, normalize_doi
+from kb.papers import cjk_name, is_cjk, normalize_arxiv, normalize_doi
 
 # Zotero's annotation types, by their name in the API and their number in zotero.sqlite.
 ANNOTATION_TYPES = {1: "highlight", 2: "note", 3: "image", 4: "ink", 5: "underline", 6: "text"}
@@ -74,6 +74,17 @@ class Annotation:
 
 
 @dataclass
+class Note:
+    """A Zotero child note (HTML), imported into its paper's Markdown note."""
+
+    key: str
+    version: int
+    parent_key: str
+    html: str
+    date_modified: str | None = None
+
+
+@dataclass
 class Collection:
     key: str
     name: str
@@ -94,6 +105,7 @@ class Batch:
     items: list[Item] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     annotations: list[Annotation] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     collections: list[Collection] = field(default_factory=list)
     deleted_items: list[str] = field(default_factory=list)
     deleted_collections: list[str] = field(default_factory=list)
@@ -106,9 +118,15 @@ def content_hash(obj: Any) -> str:
 
 
 def creator_name(creator: dict[str, Any]) -> str:
+    """A creator as Zotero shows it: "Given Family", and a Chinese, Japanese or Korean name
+    family name first without a space (方明月, stored as lastName 方, firstName 明月)."""
     if creator.get("name"):
         return str(creator["name"]).strip()
-    return " ".join(p for p in (str(creator.get("firstName") or "").strip(), str(creator.get("lastName") or "").strip()) if p)
+    first = str(creator.get("firstName") or "").strip()
+    last = str(creator.get("lastName") or "").strip()
+    if (is_cjk(first) or is_cjk(last)) and not any(ch.isascii() and ch.isalpha() for ch in first + last):
+        return cjk_name(last, first)
+    return " ".join(p for p in (first, last) if p)
 
 
 def year_of(date: Any) -> int | None:
@@ -184,8 +202,8 @@ def annotation_from_data(data: dict[str, Any], version: int | None = None) -> An
     )
 
 
-def classify(obj: dict[str, Any]) -> Item | Attachment | Annotation | None:
-    """One API object (`{key, version, data}` or bare data) as the model; notes are skipped.
+def classify(obj: dict[str, Any]) -> Item | Attachment | Annotation | Note | None:
+    """One API object (`{key, version, data}` or bare data) as the model; standalone notes are skipped.
 
     Raises ValueError for an object that is not a usable Zotero item.
     """
@@ -201,7 +219,11 @@ def classify(obj: dict[str, Any]) -> Item | Attachment | Annotation | None:
     if kind == "annotation":
         return annotation_from_data(data, version)
     if kind == "note":
-        return None
+        parent = data.get("parentItem")
+        if not parent:
+            return None
+        return Note(key=str(data["key"]), version=int(version or 0), parent_key=str(parent), html=str(data.get("note") or ""),
+                    date_modified=data.get("dateModified"))
     return item_from_data(data, version)
 
 
@@ -227,3 +249,5 @@ def split_objects(objects: list[Any], batch: Batch) -> None:
             batch.attachments.append(found)
         elif isinstance(found, Annotation):
             batch.annotations.append(found)
+        elif isinstance(found, Note):
+            batch.notes.append(found)
