@@ -245,7 +245,7 @@ def _apply_attachment(store: Store, source: Source, library: str, attachment: At
         try:
             file_path = str(_fetch_file(store.home, source, attachment))
         except (MissingFile, LibraryNotFound, FileNotFoundError):
-            report.missing_files.append(attachment.filename or attachment.key)  # kept with its annotations; the file is asked for again next time
+            report.missing_files.append(f"{attachment.key} {attachment.filename or ''}".strip())  # kept with its annotations; the file is asked for again next time
         except (UnsafeFile, OSError, KbError) as exc:
             report.warnings.append(f"attachment {attachment.key}: {getattr(exc, 'message', None) or exc}")
     with store.tx():
