@@ -123,6 +123,18 @@ def cjk_name(family: str, given: str) -> str:
     return f"{family.strip()}{given.strip()}"
 
 
+def cjk_family_first(name: str) -> str:
+    """A Chinese name written with a space, either way round ("明月 方", "方 明月"), as it is
+    written in Chinese: 方明月. The one- (or known two-) character part is the family name."""
+    parts = name.split()
+    if len(parts) != 2 or not all(_CJK.fullmatch(ch) for ch in "".join(parts)):
+        return name
+    first, second = parts
+    if len(second) == 1 or second in _COMPOUND_SURNAMES:
+        return second + first
+    return first + second
+
+
 def family_name(author: str) -> str:
     author = author.strip()
     if "," in author:
@@ -151,11 +163,14 @@ def make_citekey(title: str, authors: Iterable[str], year: int | None) -> str:
     first meaningful title word."""
     authors = list(authors)
     fam = re.sub(r"[^a-z]", "", _romanised(family_name(authors[0]) if authors else "").lower())
-    norm = titles.normalize(title)
-    if _CJK.match(norm):  # a Chinese title has no spaces: its first two characters stand for the first word
-        norm = norm[:2]
-    words = [w for w in re.findall(r"[a-z0-9]+", _romanised(norm)) if w not in _STOP]
-    head = words[0] if words else "paper"
+    head = "paper"
+    for token in titles.normalize(title).split():
+        if _CJK.match(token):  # Chinese has no spaces between words: a run's first two characters stand for its first word
+            token = token[:2]
+        word = re.sub(r"[^a-z0-9]", "", _romanised(token).lower())
+        if word and word not in _STOP and not word.isdigit():
+            head = word
+            break
     return f"{fam or 'anon'}{year or ''}{head}"
 
 
@@ -165,7 +180,7 @@ def _romanised(text: str) -> str:
     if is_cjk(text):
         from pypinyin import Style, lazy_pinyin
 
-        text = "".join(lazy_pinyin(text, style=Style.NORMAL, errors="ignore"))
+        text = "".join(lazy_pinyin(text, style=Style.NORMAL, errors="default"))
     return _ascii(text)
 
 

@@ -270,7 +270,7 @@ def _standalone_paper(store: Store, library: str, attachment: Attachment, row: s
     meta = _pdf_metadata(attachment)
     title = meta.get("title") or _attachment_title(attachment)
     item = Item(key=attachment.key, version=attachment.version, item_type="attachment", title=title,
-                authors=meta.get("authors") or [], year=meta.get("year"), doi=meta.get("doi"), arxiv_id=meta.get("arxiv_id"))
+                authors=[papers.cjk_family_first(a) for a in meta.get("authors") or []], year=meta.get("year"), doi=meta.get("doi"), arxiv_id=meta.get("arxiv_id"))
     fields = dict(authors=item.authors, year=item.year, arxiv_id=item.arxiv_id, doi=item.doi, abstract=meta.get("abstract"))
     with store.tx():
         decision = _match_decision(store, library, item)
