@@ -16,7 +16,7 @@ from kb.errors import BadInput
 DEFAULTS: dict[str, Any] = {
     "zotero": {
         "source": "", "library_id": "", "library_type": "user", "endpoint": "", "sqlite_path": "", "data_dir": "",
-        "base_dir": "", "bibtex_path": "", "timeout_s": 30.0, "retries": 4, "retry_backoff_s": 1.0, "match_threshold": 90.0,
+        "base_dir": "", "bibtex_path": "", "group": "", "timeout_s": 30.0, "retries": 4, "retry_backoff_s": 1.0, "match_threshold": 90.0,
     },
     "index": {
         "model": "all-MiniLM-L6-v2",

@@ -28,8 +28,9 @@ def zotero() -> None:
 @click.option("--bibtex", "bibtex_path", type=click.Path(dir_okay=False), help="A BibTeX (.bib) or CSL-JSON (.json) export.")
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Zotero's data directory (the one with storage/).")
 @click.option("--base-dir", type=click.Path(file_okay=False), help="Zotero's base directory for linked files.")
+@click.option("--group", "group", help="With --sqlite: a group library (its id or name; see `kb zotero libraries`); 'user' for My Library.")
 @pass_ctx
-def setup(ctx: Ctx, api_key, library_id, library_type, endpoint, use_local, sqlite_path, bibtex_path, data_dir, base_dir) -> None:
+def setup(ctx: Ctx, api_key, library_id, library_type, endpoint, use_local, sqlite_path, bibtex_path, data_dir, base_dir, group) -> None:
     """Choose the Zotero source that `kb sync` reads."""
     chosen = [n for n, on in (("web", library_id or api_key), ("local", use_local), ("sqlite", sqlite_path), ("bibtex", bibtex_path)) if on]
     if len(chosen) != 1:
@@ -53,6 +54,9 @@ def setup(ctx: Ctx, api_key, library_id, library_type, endpoint, use_local, sqli
         zc["endpoint"] = endpoint
     if sqlite_path:
         zc["sqlite_path"] = str(Path(sqlite_path).expanduser().resolve())
+        zc["group"] = _sqlite_group(Path(zc["sqlite_path"]), group)
+    elif group is not None:
+        raise BadInput("--group goes with --sqlite", "the web API takes --library-type group --library-id N")
     if bibtex_path:
         zc["bibtex_path"] = str(Path(bibtex_path).expanduser().resolve())
     if data_dir:
@@ -61,6 +65,41 @@ def setup(ctx: Ctx, api_key, library_id, library_type, endpoint, use_local, sqli
         zc["base_dir"] = str(Path(base_dir).expanduser().resolve())
     config_mod.save(cfg_path, cfg)
     click.echo(f"Zotero source: {source}. Run `kb sync` to fetch the library.")
+
+
+def _sqlite_group(path: Path, group: str | None) -> str:
+    """The library to read from zotero.sqlite: '' for My Library, or `group:<groupID>`."""
+    if group in (None, "", "user"):
+        return ""
+    from kb.zotero.sqlite_reader import libraries, snapshot
+
+    with snapshot(path) as conn:
+        found = libraries(conn)
+    for lib in found[1:]:
+        if group in (lib["library"], lib["library"].removeprefix("group:"), lib["name"]):
+            return lib["library"]
+    names = ", ".join(f"{lib['library'].removeprefix('group:')} ({lib['name']})" for lib in found[1:]) or "none"
+    raise BadInput(f"{path} has no group library {group!r}", f"its groups: {names}")
+
+
+@zotero.command()
+@click.option("--sqlite", "sqlite_path", type=click.Path(dir_okay=False), help="This zotero.sqlite (default: the one set up).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def libraries(ctx: Ctx, sqlite_path: str | None, as_json: bool) -> None:
+    """The libraries in zotero.sqlite (My Library and each group), to choose with `setup --group`."""
+    from kb.zotero.sqlite_reader import libraries as list_libraries
+    from kb.zotero.sqlite_reader import snapshot
+
+    path = sqlite_path or (ctx.config.get("zotero") or {}).get("sqlite_path")
+    if not path:
+        raise BadInput("no zotero.sqlite is set up", "pass --sqlite PATH, or run `kb zotero setup --sqlite PATH` first")
+    with snapshot(Path(path).expanduser()) as conn:
+        rows = list_libraries(conn)
+    if as_json:
+        emit_json(rows)
+        return
+    echo_table([(r["library"], r["name"], r["items"]) for r in rows], ["library", "name", "items"], [16, 50, 8])
 
 
 @zotero.command()

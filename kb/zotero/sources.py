@@ -45,7 +45,8 @@ def open_source(home: Path, config: dict[str, Any]) -> Source:
 
         if not zc.get("sqlite_path"):
             raise NotConfigured("no zotero.sqlite path is set")
-        return SqliteSource(zc["sqlite_path"], data_dir=zc.get("data_dir") or None, base_dir=zc.get("base_dir") or None)
+        return SqliteSource(zc["sqlite_path"], data_dir=zc.get("data_dir") or None, base_dir=zc.get("base_dir") or None,
+                            group=zc.get("group") or None)
     if kind == "bibtex":
         from kb.zotero.bibtex import BibtexSource
 

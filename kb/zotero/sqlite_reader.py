@@ -138,7 +138,10 @@ def libraries(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 
 def _count(conn: sqlite3.Connection, schema: Schema, library_id: int | None) -> int:
-    return conn.execute(f"SELECT count(*) FROM items WHERE {_library_clause(conn, schema, library_id)}").fetchone()[0]
+    """Regular items (what Zotero lists as papers, books, ...), without notes, files and annotations."""
+    types = schema.combined("itemTypesCombined", "itemTypes")
+    return conn.execute(f"SELECT count(*) FROM items i JOIN {types} t ON t.itemTypeID = i.itemTypeID WHERE "
+                        f"{_library_clause(conn, schema, library_id, 'i.')} AND t.typeName NOT IN ('note', 'attachment', 'annotation')").fetchone()[0]
 
 
 def _user_library_id(conn: sqlite3.Connection, schema: Schema) -> int | None:
@@ -190,7 +193,7 @@ class SqliteSource:
         row = conn.execute("SELECT libraryID FROM groups WHERE groupID = ? OR name = ?", (self.group, self.group)).fetchone() \
             if "groups" in schema.tables else None
         if row is None:
-            raise ZoteroError(f"{self.path} has no group library {self.group!r}", "see `kb zotero setup --sqlite PATH --list-libraries`")
+            raise ZoteroError(f"{self.path} has no group library {self.group!r}", "see `kb zotero libraries`, then `kb zotero setup --sqlite PATH --group ID`")
         return row[0]
 
     def _read(self, conn: sqlite3.Connection) -> Batch:
