@@ -197,6 +197,7 @@ def sync(ctx: Ctx, as_json: bool, no_files: bool) -> None:
         source.close()
     if as_json:
         emit_json(report.to_dict())
+        _fail_if_incomplete(report)
         return
     for message in report.warnings:
         warn(message)
@@ -206,6 +207,17 @@ def sync(ctx: Ctx, as_json: bool, no_files: bool) -> None:
         m = report.matching
         click.echo(f"plan items: {m['matched']} matched, {m['ambiguous']} ambiguous, {m['unmatched']} not in Zotero"
                    + ("  (see `kb plan unmatched`)" if m["ambiguous"] or m["unmatched"] else ""))
+    _fail_if_incomplete(report)
+
+
+def _fail_if_incomplete(report) -> None:
+    """Part of the server's listing could not be read: what came is applied, but the sync failed."""
+    if report.incomplete:
+        from kb.zotero.errors import ZoteroError
+
+        more = f" (and {len(report.incomplete) - 1} more)" if len(report.incomplete) > 1 else ""
+        raise ZoteroError(f"the sync is incomplete: {report.incomplete[0]}{more}",
+                          "nothing was lost and the library version was kept: the next `kb sync` asks for the rest again")
 
 
 @click.command()

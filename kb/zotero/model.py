@@ -111,6 +111,7 @@ class Batch:
     deleted_collections: list[str] = field(default_factory=list)
     complete: bool = False
     warnings: list[str] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)  # parts of the listing that could not be read
 
 
 def content_hash(obj: Any) -> str:

@@ -38,8 +38,10 @@ def open_source(home: Path, config: dict[str, Any]) -> Source:
             if not zc.get("library_id"):
                 raise NotConfigured("the Zotero web library has no library id")
             return WebSource(library_id=zc["library_id"], library_type=zc.get("library_type") or "user", api_key=key,
-                             endpoint=zc.get("endpoint") or None, policy=policy)
-        return WebSource(local=True, endpoint=zc.get("endpoint") or None, data_dir=zc.get("data_dir") or None, policy=policy)
+                             endpoint=zc.get("endpoint") or None, policy=policy, data_dir=zc.get("data_dir") or None,
+                             base_dir=zc.get("base_dir") or None)
+        return WebSource(local=True, endpoint=zc.get("endpoint") or None, data_dir=zc.get("data_dir") or None, policy=policy,
+                         base_dir=zc.get("base_dir") or None)
     if kind == "sqlite":
         from kb.zotero.sqlite_reader import SqliteSource
 

@@ -40,6 +40,7 @@ class SyncReport:
     fulltext: int = 0
     requests: int | None = None
     warnings: list[str] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)
     matching: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,6 +57,11 @@ def sync(store: Store, source: Source, *, files: bool = True, match: bool = True
     since = library_version(store, library)
     batch = source.fetch(since)
     report.warnings += batch.warnings
+    if batch.incomplete:
+        # Part of the listing is missing: apply what came, infer no deletion, keep the version
+        # (the next sync asks for the same range again).
+        batch.complete, batch.version = False, 0
+        report.incomplete = list(batch.incomplete)
     for item in batch.items:
         _guard(report, f"item {item.key}", _apply_item, store, library, item, report)
     _apply_collections(store, library, batch)
