@@ -20,6 +20,15 @@ KEY_RE = re.compile(r"^[A-Z0-9]{8}$")
 # Fields that name where a work appeared, by item type; the first one present wins.
 _VENUE_FIELDS = ("publicationTitle", "proceedingsTitle", "conferenceName", "bookTitle", "repository", "publisher", "university", "institution", "websiteTitle")
 _YEAR_RE = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+# C0 and C1 control characters (newlines, ESC and CSI that start terminal escape sequences) and
+# the rest of an ANSI escape sequence: a title or collection name is one line of plain text.
+_CONTROL = re.compile(r"(?:\x1b\[[0-?]*[ -/]*[@-~])|(?:\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?)|[\x00-\x1f\x7f-\x9f]")
+
+
+def clean_text(value: Any) -> str:
+    """A server's or export's string as one safe line: escape sequences and control characters
+    (newlines included) become a space, so no terminal or table can be driven by it."""
+    return re.sub(r"\s{2,}", " ", _CONTROL.sub(" ", str(value or ""))).strip()
 
 
 @dataclass
@@ -122,9 +131,9 @@ def creator_name(creator: dict[str, Any]) -> str:
     """A creator as Zotero shows it: "Given Family", and a Chinese, Japanese or Korean name
     family name first without a space (方明月, stored as lastName 方, firstName 明月)."""
     if creator.get("name"):
-        return str(creator["name"]).strip()
-    first = str(creator.get("firstName") or "").strip()
-    last = str(creator.get("lastName") or "").strip()
+        return clean_text(creator["name"])
+    first = clean_text(creator.get("firstName"))
+    last = clean_text(creator.get("lastName"))
     if (is_cjk(first) or is_cjk(last)) and not any(ch.isascii() and ch.isalpha() for ch in first + last):
         return cjk_name(last, first)
     return " ".join(p for p in (first, last) if p)
@@ -164,11 +173,11 @@ def item_from_data(data: dict[str, Any], version: int | None = None) -> Item:
     authors = [creator_name(c) for c in creators if isinstance(c, dict) and c.get("creatorType", "author") == "author"]
     if not authors:
         authors = [creator_name(c) for c in creators if isinstance(c, dict)]
-    venue = next((str(data[f]).strip() for f in _VENUE_FIELDS if str(data.get(f) or "").strip()), None)
-    tags = [(str(t["tag"]), int(t.get("type") or 0)) for t in data.get("tags") or [] if isinstance(t, dict) and str(t.get("tag") or "").strip()]
+    venue = next((clean_text(data[f]) for f in _VENUE_FIELDS if clean_text(data.get(f))), None)
+    tags = [(clean_text(t["tag"]), int(t.get("type") or 0)) for t in data.get("tags") or [] if isinstance(t, dict) and clean_text(t.get("tag"))]
     return Item(
         key=str(data["key"]), version=int(version if version is not None else data.get("version") or 0),
-        item_type=str(data.get("itemType") or ""), title=str(data.get("title") or "").strip(),
+        item_type=str(data.get("itemType") or ""), title=clean_text(data.get("title")),
         authors=[a for a in authors if a], year=year_of(data.get("date")), venue=venue, doi=doi_of(data),
         arxiv_id=arxiv_of(data), url=str(data.get("url") or "") or None, abstract=str(data.get("abstractNote") or "") or None,
         tags=tags, collections=[str(c) for c in data.get("collections") or []], data=data,
@@ -231,7 +240,7 @@ def classify(obj: dict[str, Any]) -> Item | Attachment | Annotation | Note | Non
 def collection_from_api(obj: dict[str, Any]) -> Collection:
     data = obj.get("data", obj)
     parent = data.get("parentCollection")
-    return Collection(key=str(data["key"]), name=str(data.get("name") or ""), parent_key=parent or None,
+    return Collection(key=str(data["key"]), name=clean_text(data.get("name")), parent_key=parent or None,
                       version=int(obj.get("version", data.get("version")) or 0))
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from kb.zotero.errors import ZoteroError
-from kb.zotero.model import ANNOTATION_TYPES, LINK_MODES, Annotation, Attachment, Batch, Collection, Note, item_from_data
+from kb.zotero.model import ANNOTATION_TYPES, LINK_MODES, Annotation, Attachment, Batch, Collection, Note, clean_text, item_from_data
 
 FT_CACHE = ".zotero-ft-cache"
 SNAPSHOT_TIMEOUT_S = 30.0
@@ -325,7 +325,7 @@ class SqliteSource:
             return True
 
         kept = {cid for cid in keys if live(cid)}
-        collections = [Collection(key=r[1], name=r[2], parent_key=keys.get(r[3]), version=r[4] or 0) for r in rows if r[0] in kept]
+        collections = [Collection(key=r[1], name=clean_text(r[2]), parent_key=keys.get(r[3]), version=r[4] or 0) for r in rows if r[0] in kept]
         memberships = [(item_id, keys[cid]) for cid, item_id in conn.execute("SELECT collectionID, itemID FROM collectionItems") if cid in kept]
         return collections, memberships
 
