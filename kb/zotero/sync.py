@@ -20,7 +20,7 @@ from kb.errors import KbError
 from kb.store import Store
 from kb.zotero.errors import LibraryNotFound
 from kb.zotero.files import MissingFile, UnsafeFile, check_pdf, store_download
-from kb.zotero.model import Annotation, Attachment, Batch, Item, Note, content_hash
+from kb.zotero.model import Annotation, Attachment, Batch, Item, Note, attachment_from_data, content_hash
 from kb.zotero.sources import Source
 
 
@@ -71,6 +71,8 @@ def sync(store: Store, source: Source, *, files: bool = True, match: bool = True
         _guard(report, f"annotation {annotation.key}", _apply_annotation, store, library, annotation, report)
     for note in batch.notes:
         _guard(report, f"note {note.key}", _apply_note, store, library, note, report)
+    if files:
+        _fetch_missing_files(store, source, library, batch, report)
     if report.missing_files:
         named = ", ".join(report.missing_files[:3]) + (", …" if len(report.missing_files) > 3 else "")
         report.warnings.append(f"{len(report.missing_files)} attachment file(s) are not available yet ({named}): not downloaded by "
@@ -309,6 +311,33 @@ def _pdf_metadata(attachment: Attachment) -> dict[str, Any]:
         return {}
     return {"title": meta.title, "authors": meta.authors, "year": meta.year, "arxiv_id": meta.arxiv_id, "doi": meta.doi,
             "abstract": meta.abstract}
+
+
+def _fetch_missing_files(store: Store, source: Source, library: str, batch: Batch, report: SyncReport) -> None:
+    """Files that were not there at an earlier sync (Zotero had not downloaded them, the server
+    answered 404) are asked for again, though their attachment did not change."""
+    listed = {a.key for a in batch.attachments}
+    rows = store.all("SELECT key, paper_id, data FROM zotero_items WHERE library = ? AND item_type = 'attachment' "
+                     "AND file_path IS NULL AND paper_id IS NOT NULL", (library,))
+    for row in rows:
+        if row["key"] in listed:
+            continue
+        attachment = attachment_from_data({**json.loads(row["data"] or "{}"), "key": row["key"]})
+        # A linked file's path was checked when it was listed; a stored one is never read unchecked.
+        if not _is_pdf(attachment) or attachment.link_mode in ("linked_url", "linked_file"):
+            continue
+        try:
+            path = _fetch_file(store.home, source, attachment)
+        except (MissingFile, LibraryNotFound, FileNotFoundError):
+            report.missing_files.append(f"{attachment.key} {attachment.filename or ''}".strip())
+            continue
+        except (UnsafeFile, OSError, KbError) as exc:
+            report.warnings.append(f"attachment {attachment.key}: {getattr(exc, 'message', None) or exc}")
+            continue
+        with store.tx():
+            store.execute("UPDATE zotero_items SET file_path = ? WHERE library = ? AND key = ?", (str(path), library, attachment.key))
+            papers.add_attachment(store, row["paper_id"], str(path), zotero_key=attachment.key)
+        report.files += 1
 
 
 def _fetch_file(home: Path, source: Source, attachment: Attachment) -> Path:
