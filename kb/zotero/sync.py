@@ -239,10 +239,12 @@ def _apply_attachment(store: Store, source: Source, library: str, attachment: At
     digest = content_hash([attachment.data, attachment.local_path, attachment.md5])
     row = _stored(store, library, attachment.key)
     have_file = row is not None and row["file_path"] and Path(row["file_path"]).is_file()
-    if row is not None and row["content_hash"] == digest and row["paper_id"] is not None and (have_file or not files or not _is_pdf(attachment)):
+    standalone = not attachment.parent_key and _is_pdf(attachment)
+    # A standalone PDF stored without its paper (by an older kb) is applied again to get one.
+    settled = row is not None and (row["paper_id"] is not None or not standalone)
+    if settled and row["content_hash"] == digest and (have_file or not files or not _is_pdf(attachment)):
         report.unchanged += 1
         return
-    standalone = not attachment.parent_key and _is_pdf(attachment)
     if standalone:
         paper_id = _standalone_paper(store, library, attachment, row, report)
     else:
