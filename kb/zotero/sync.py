@@ -71,7 +71,7 @@ def sync(store: Store, source: Source, *, files: bool = True, match: bool = True
         _guard(report, f"annotation {annotation.key}", _apply_annotation, store, library, annotation, report)
     for note in batch.notes:
         _guard(report, f"note {note.key}", _apply_note, store, library, note, report)
-    if files:
+    if files and source.kind == "local":
         _fetch_missing_files(store, source, library, batch, report)
     if report.missing_files:
         named = ", ".join(report.missing_files[:3]) + (", …" if len(report.missing_files) > 3 else "")
@@ -316,8 +316,11 @@ def _pdf_metadata(attachment: Attachment) -> dict[str, Any]:
 
 
 def _fetch_missing_files(store: Store, source: Source, library: str, batch: Batch, report: SyncReport) -> None:
-    """Files that were not there at an earlier sync (Zotero had not downloaded them, the server
-    answered 404) are asked for again, though their attachment did not change."""
+    """Local API: files Zotero had not downloaded at an earlier sync ("download files as needed")
+    are looked for again, though their attachment did not change. (On the web API an uploaded
+    file changes its attachment's md5 and version, so the incremental listing brings it back;
+    asking again for every WebDAV file that always answers 404 would cost a request each.
+    zotero.sqlite and exports are listed whole every time.)"""
     listed = {a.key for a in batch.attachments}
     rows = store.all("SELECT key, paper_id, data FROM zotero_items WHERE library = ? AND item_type = 'attachment' "
                      "AND file_path IS NULL AND paper_id IS NOT NULL", (library,))

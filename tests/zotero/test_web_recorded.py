@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from conftest import PDF
-from fake_zotero import paper_data
+from fake_zotero import attachment_data, paper_data
 
 from kb.zotero.sync import sync
 
@@ -28,8 +28,12 @@ def test_annotations_are_kept_when_the_server_has_no_file(store, fake, web_sourc
     assert {r["type"] for r in store.all("SELECT type FROM annotations")} == {"highlight", "note", "image"}
     assert any("VG79HDDM" in w and "not available yet" in w for w in report.warnings)
     assert report.files == 0
-    # The file is uploaded later; the attachment did not change, and the next sync still fetches it.
+    # Nothing changed: the next sync asks for no file (a WebDAV file would 404 every time).
+    before = fake.count("/file")
+    assert sync(store, web_source, match=False).files == 0 and fake.count("/file") == before
+    # The file is uploaded later: Zotero sets the attachment's md5 (a new version), and the next sync fetches it.
     fake.put_file("VG79HDDM", PDF)
+    fake.edit_item("VG79HDDM", md5="9a0364b9e99bb480dd25e1f0284c8555", mtime=1718000000000)
     later = sync(store, web_source, match=False)
     assert later.files == 1 and store.scalar("SELECT count(*) FROM attachments WHERE paper_id = ?", (paper_id,)) == 1
     assert store.scalar("SELECT count(*) FROM annotations WHERE paper_id = ?", (paper_id,)) == 4
@@ -49,3 +53,24 @@ def test_trashed_collections_and_items_are_not_imported(store, fake, web_source,
     assert len(names) == 8 and "Trashed Collection" not in names and "Dogs" in names
     assert store.scalar("SELECT count(*) FROM papers") == 1 and report.added == 1
     assert store.one("SELECT 1 FROM papers WHERE title LIKE 'How to Tell If Your Cat%'") is None
+
+
+def test_local_api_picks_up_a_file_zotero_downloads_later(store, fake, tmp_path, shared):
+    """Zotero's "download files as needed": the file appears in storage/ without any change to
+    the attachment; the local API's next sync finds it."""
+    from kb.zotero.web import RetryPolicy, WebSource
+
+    fake.api_key, fake.zotero_version = None, "10.0.0"
+    parent = fake.put_item(paper_data("Retriever: Improving Web Search Engine Results Using Clustering", year=2002))
+    fake.put_item(attachment_data(parent, "Shearin and Doty - 2002 - Retriever.pdf", key="N2PJUHD6"))
+    for obj in _recorded(shared, "test-user-reader-children.json"):
+        fake.put_item(obj["data"])
+    data_dir = tmp_path / "Zotero"
+    local = WebSource(local=True, endpoint=f"{fake.url}/api", data_dir=data_dir, policy=RetryPolicy(0.5, 2, 0.01))
+    first = sync(store, local, match=False)
+    assert first.files == 0 and first.annotations == 3
+    (data_dir / "storage" / "N2PJUHD6").mkdir(parents=True)
+    (data_dir / "storage" / "N2PJUHD6" / "Shearin and Doty - 2002 - Retriever.pdf").write_bytes(PDF)
+    later = sync(store, local, match=False)
+    assert (later.added, later.updated, later.files) == (0, 0, 1)
+    assert store.scalar("SELECT count(*) FROM annotations") == 3
