@@ -255,7 +255,10 @@ class WebSource:
         for attachment in batch.attachments:
             if attachment.link_mode != "linked_file" or not attachment.local_path:
                 continue
-            path = Path(str(attachment.local_path).replace("attachments:", f"{self.base_dir}/" if self.base_dir else "", 1))
+            raw = str(attachment.local_path)
+            if raw.startswith("attachments:") and self.base_dir is not None:  # relative to the base directory
+                raw = str(self.base_dir / raw[len("attachments:"):])
+            path = Path(raw)
             try:
                 resolved = path.expanduser().resolve()
             except (OSError, RuntimeError):
