@@ -4,7 +4,9 @@ paths) and CSL-JSON. There are no Zotero keys in an export: the citation key sta
 LaTeX in titles, names and venues (`J\\"urgen`, `{\\v C}aslav`, `\\&`, `\\textit{…}`) is decoded
 with pylatexenc, the maintained LaTeX-to-Unicode converter; bibtexparser stays on 1.x (pinned:
 2.x is a rewrite with another API, and its LaTeX decoding is pylatexenc too). The file's bytes
-are hashed into the library version: an unchanged export is not parsed again.
+are hashed into the library version: an unchanged export is not parsed again. bibtexparser 1.x
+takes about 10 ms an entry, so each entry is parsed once: what it gave is cached by the entry's
+text, and an export that Better BibTeX rewrites after one edit costs one entry's parse.
 """
 
 from __future__ import annotations
@@ -12,15 +14,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import defaultdict, deque
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from kb import atomic
 from kb.zotero.errors import ZoteroError
 from kb.zotero.model import Attachment, Batch, item_from_data
 
 # Bumped when what is read from an export changes, so an unchanged file is read again once.
 READER_REVISION = 2
+_NOT_AN_ENTRY = re.compile(r"\s*@(?:comment|preamble|string)\b", re.I)
 _MIME = re.compile(r"^[\w.+-]+/[\w.+-]+$")
 _BIBTEX_TYPES = {"article": "journalArticle", "inproceedings": "conferencePaper", "conference": "conferencePaper",
                  "book": "book", "incollection": "bookSection", "phdthesis": "thesis", "mastersthesis": "thesis", "thesis": "thesis",
@@ -151,9 +156,10 @@ def _strip_html(text: str) -> str:
 class BibtexSource:
     kind = "bibtex"
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, cache_path: str | Path | None = None):
         self.path = Path(path).expanduser()
         self.library = f"bibtex:{self.path.name}"
+        self.cache_path = Path(cache_path) if cache_path else None
 
     def close(self) -> None:
         pass
@@ -194,21 +200,61 @@ class BibtexSource:
         return batch
 
     def _bibtex(self, text: str, batch: Batch) -> list[tuple[dict[str, Any], list[str]]]:
+        # bibtexparser drops entries it cannot read without a word: count what the file announces.
+        announced = len(re.findall(r"(?m)^\s*@(?!comment\b|string\b|preamble\b)[A-Za-z]+\s*[{(]", text, flags=re.I))
+        chunks = [c for c in re.split(r"(?m)^(?=\s*@)", text) if c.strip()]
+        cacheable = self.cache_path is not None and not re.search(r"(?im)^\s*@string\b", text)
+        cache = self._load_cache() if cacheable else {}
+        digests = [hashlib.sha1(c.encode()).hexdigest() for c in chunks] if cacheable else []
+        missing = [c for c, d in zip(chunks, digests) if d not in cache and not _NOT_AN_ENTRY.match(c)] if cacheable else chunks
+        parsed = self._parse("".join(missing)) if missing else []
+        if announced and not parsed and not cache.keys() & set(digests):
+            raise ZoteroError(f"{self.path} is not valid BibTeX (none of its {announced} entries could be read)", "export it again from Zotero")
+        if not cacheable:
+            records = [self._bib_entry(entry) for entry in parsed]
+        else:
+            by_key: dict[str, deque] = defaultdict(deque)
+            for entry in parsed:
+                by_key[entry.get("ID", "")].append(entry)
+            records, kept = [], {}
+            for chunk, digest in zip(chunks, digests):
+                if digest not in cache:
+                    head = re.match(r"\s*@\w+\s*[{(]\s*([^,\s]+)", chunk)
+                    queue = by_key.get(head.group(1) if head else "")
+                    if not queue:
+                        continue  # unreadable (counted below) or not an entry (@comment, @preamble)
+                    cache[digest] = list(self._bib_entry(queue.popleft()))
+                kept[digest] = cache[digest]
+                records.append((kept[digest][0], kept[digest][1]))
+            self._save_cache(kept)
+        if announced > len(records):
+            batch.warnings.append(f"{announced - len(records)} of {announced} BibTeX entries could not be read and were skipped")
+        return records
+
+    def _parse(self, text: str) -> list[dict[str, str]]:
         import bibtexparser
         from bibtexparser.bparser import BibTexParser
 
         parser = BibTexParser(common_strings=True, ignore_nonstandard_types=False)
         try:
-            database = bibtexparser.loads(text, parser=parser)
+            return bibtexparser.loads(text, parser=parser).entries
         except Exception as exc:  # bibtexparser raises bare pyparsing errors
             raise ZoteroError(f"{self.path} is not valid BibTeX ({type(exc).__name__})", "export it again from Zotero") from None
-        # bibtexparser drops entries it cannot read without a word: count what the file announces.
-        announced = len(re.findall(r"(?m)^\s*@(?!comment\b|string\b|preamble\b)[A-Za-z]+\s*[{(]", text, flags=re.I))
-        if announced and not database.entries:
-            raise ZoteroError(f"{self.path} is not valid BibTeX (none of its {announced} entries could be read)", "export it again from Zotero")
-        if announced > len(database.entries):
-            batch.warnings.append(f"{announced - len(database.entries)} of {announced} BibTeX entries could not be read and were skipped")
-        return [self._bib_entry(entry) for entry in database.entries]
+
+    def _load_cache(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.cache_path.read_text(encoding="utf-8"))  # type: ignore[union-attr]
+        except (OSError, ValueError):
+            return {}
+        return data.get("entries", {}) if isinstance(data, dict) and data.get("revision") == READER_REVISION else {}
+
+    def _save_cache(self, entries: dict[str, Any]) -> None:
+        """Only this export's entries are kept: the cache never outgrows the file."""
+        try:
+            self.cache_path.parent.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
+            atomic.write_text(self.cache_path, json.dumps({"revision": READER_REVISION, "entries": entries}, ensure_ascii=False))
+        except OSError:
+            pass  # a cache that cannot be written costs time next sync, nothing else
 
     def _bib_entry(self, entry: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
         key = entry.get("ID", "")

@@ -54,5 +54,11 @@ def open_source(home: Path, config: dict[str, Any]) -> Source:
 
         if not zc.get("bibtex_path"):
             raise NotConfigured("no BibTeX / CSL-JSON file is set")
-        return BibtexSource(zc["bibtex_path"])
+        import hashlib
+
+        from kb import paths
+
+        name = hashlib.sha1(str(Path(zc["bibtex_path"]).expanduser().resolve()).encode()).hexdigest()[:16]
+        # Parsed entries are cached with the rebuildable indexes (never backed up).
+        return BibtexSource(zc["bibtex_path"], cache_path=paths.index_dir(home) / "zotero-bibtex" / f"{name}.json")
     raise NotConfigured()

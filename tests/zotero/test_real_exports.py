@@ -145,3 +145,26 @@ def test_real_csl_json_matches_the_file(store, shared, name):
         assert json.loads(paper["authors"]) == [p.get("literal") or f"{p.get('given', '')} {p.get('family', '')}".strip() for p in people]
         year = ((rec.get("issued") or {}).get("date-parts") or [[None]])[0][0]
         assert paper["year"] == (int(year) if year else None)
+
+
+def test_an_edited_export_parses_only_the_changed_entries(store, shared, tmp_path, monkeypatch):
+    """Better BibTeX rewrites the export after every edit in Zotero: only new or changed entries
+    go through bibtexparser (10 ms an entry); the others come from the cache."""
+    bib = tmp_path / "library.bib"
+    bib.write_text((shared / "fixtures/zotero_real/bibtex/bbt-313-name-particles.biblatex").read_text(encoding="utf-8"), encoding="utf-8")
+    cache = tmp_path / "cache.json"
+    first = sync(store, BibtexSource(bib, cache_path=cache), match=False)
+    parsed: list[str] = []
+    real_parse = BibtexSource._parse
+    monkeypatch.setattr(BibtexSource, "_parse", lambda self, text: parsed.append(text) or real_parse(self, text))
+    with bib.open("a", encoding="utf-8") as fh:
+        fh.write("\n@article{muller2024,\n  title = {A {New} Paper on {RNA}},\n  author = {M{\\\"u}ller, Jan},\n  date = {2024}\n}\n")
+    second = sync(store, BibtexSource(bib, cache_path=cache), match=False)
+    assert (second.added, second.updated, second.deleted) == (1, 0, 0)
+    assert len(parsed) == 1 and parsed[0].count("@") == 1 and "muller2024" in parsed[0]
+    assert json.loads(store.scalar("SELECT authors FROM papers WHERE zotero_key = 'muller2024'")) == ["Jan Müller"]
+    # The cached entries read exactly as a fresh parse reads them.
+    fresh = BibtexSource(bib).fetch()
+    cached = BibtexSource(bib, cache_path=cache).fetch()
+    assert [(i.key, i.title, i.authors, i.doi, i.year) for i in cached.items] == [(i.key, i.title, i.authors, i.doi, i.year) for i in fresh.items]
+    assert first.added + 1 == len(fresh.items)
