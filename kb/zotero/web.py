@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -40,7 +41,7 @@ class RetryPolicy:
     timeout_s: float = 30.0
     attempts: int = 4
     backoff_s: float = 1.0  # doubled after each failed attempt
-    deadline_s: float | None = None  # a whole request, headers to last byte (default: 4 × timeout_s)
+    deadline_s: float | None = None  # a whole request, headers to last byte (default: 10 × timeout_s, 5 min)
     max_bytes: int = 512 * 2**20  # one response, decompressed (a PDF can be large; a JSON page is not)
     max_wait_s: float = 300.0  # the longest Backoff / Retry-After waited out
     max_objects: int = 2_000_000  # more than any real library: a listing past this is a lying server
@@ -82,9 +83,30 @@ class _CountingClient(httpx2.Client):
         self.requests = 0
 
     def request(self, method: str, url: Any, **kwargs: Any) -> httpx2.Response:  # type: ignore[override]
+        """One request, headers to last byte, within the deadline: it runs in a worker thread so
+        that a server dripping its *headers* (where only the per-read timeout would apply) is cut
+        off too. A request cut off is left to end on its own read timeout."""
         kwargs["timeout"] = self.timeout_s
         self.requests += 1
-        deadline = time.monotonic() + (self.policy.deadline_s or 4 * self.timeout_s)
+        limit = self.policy.deadline_s or 10 * self.timeout_s
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                outcome["response"] = self._read_bounded(method, url, kwargs, time.monotonic() + limit, limit)
+            except BaseException as exc:  # handed to the caller's thread
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=work, name="kb-zotero-request", daemon=True)
+        worker.start()
+        worker.join(limit + 0.2)
+        if worker.is_alive():
+            raise ServerTooSlow(f"the answer to {httpx2.URL(str(url)).path} took longer than {limit:g} s")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["response"]
+
+    def _read_bounded(self, method: str, url: Any, kwargs: dict[str, Any], deadline: float, limit: float) -> httpx2.Response:
         request = self.build_request(method, url, **{k: v for k, v in kwargs.items() if k in
                                                       ("content", "data", "files", "json", "params", "headers", "cookies", "timeout", "extensions")})
         response = self.send(request, stream=True, follow_redirects=kwargs.get("follow_redirects", True))
@@ -95,7 +117,7 @@ class _CountingClient(httpx2.Client):
                 if len(body) > self.policy.max_bytes:
                     raise ServerTooSlow(f"the answer to {request.url.path} is larger than {self.policy.max_bytes // 2**20} MiB")
                 if time.monotonic() > deadline:
-                    raise ServerTooSlow(f"the answer to {request.url.path} took longer than {self.policy.deadline_s or 4 * self.timeout_s:g} s")
+                    raise ServerTooSlow(f"the answer to {request.url.path} took longer than {limit:g} s")
         finally:
             response.close()
         response._content = bytes(body)

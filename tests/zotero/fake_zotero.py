@@ -39,6 +39,7 @@ class Fault:
     drip_s: float = 0.0  # send the body one byte at a time, this long apart
     endless: bool = False  # a chunked body that never ends (until the client goes away)
     gzip_bomb_mb: int = 0  # the body is this many MiB of zeros, gzip-compressed (Content-Encoding: gzip)
+    header_drip_s: float = 0.0  # send a long header one byte at a time, this long apart, before the body
 
     def __post_init__(self) -> None:
         if self.gzip_bomb_mb:  # compressed here, not while the client waits for an answer
@@ -155,7 +156,7 @@ class FakeZotero:
             fault.times -= 1
             if fault.delay_s:
                 time.sleep(fault.delay_s)
-            if fault.drip_s or fault.endless or fault.gzip_bomb_mb:
+            if fault.drip_s or fault.endless or fault.gzip_bomb_mb or fault.header_drip_s:
                 return self._send_hostile(h, fault)
             return self._send(h, fault.status, fault.body, fault.headers)
         if path == "/connector/ping":
@@ -247,6 +248,12 @@ class FakeZotero:
             h.send_header("Last-Modified-Version", str(self.version))
             for name, value in fault.headers.items():
                 h.send_header(name, value)
+            if fault.header_drip_s:
+                h.flush_headers()
+                for byte in b"X-Slow: " + b"z" * 4000 + b"\r\n":
+                    h.wfile.write(bytes([byte]))
+                    h.wfile.flush()
+                    time.sleep(fault.header_drip_s)
             if fault.endless:
                 h.send_header("Transfer-Encoding", "chunked")
                 h.end_headers()

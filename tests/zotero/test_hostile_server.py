@@ -73,6 +73,7 @@ def test_a_lower_library_version_means_a_full_resync(store, fake, web_source):
 
 @pytest.mark.parametrize("fault, words", [
     (Fault("/items", body=b"[" + b" " * 400 + b"]", drip_s=0.02, times=9), "took longer than 1 s"),  # slow drip
+    (Fault("/items", header_drip_s=0.02, times=9), "took longer than 1 s"),  # headers dripped (each read is quick)
     (Fault("/items", endless=True, times=9), "larger than 1 MiB"),  # an endless body
     (Fault("/items", gzip_bomb_mb=64, times=9), "larger than 1 MiB"),  # a gzip bomb
     (Fault("/items", status=200, body=b"[]", headers={"Backoff": "86400"}, times=9), "asks to wait 24.0 h"),
