@@ -19,7 +19,7 @@ from kb.values import INT64, Bool, Float, Int, Text, shown
 DEFAULTS: dict[str, Any] = {
     "zotero": {
         "source": "", "library_id": "", "library_type": "user", "endpoint": "", "sqlite_path": "", "data_dir": "",
-        "base_dir": "", "bibtex_path": "", "timeout_s": 30.0, "retries": 4, "retry_backoff_s": 1.0, "match_threshold": 90.0,
+        "base_dir": "", "bibtex_path": "", "group": "", "timeout_s": 30.0, "retries": 4, "retry_backoff_s": 1.0, "match_threshold": 90.0,
     },
     "index": {
         "model": "all-MiniLM-L6-v2",
@@ -44,7 +44,7 @@ _PATH = Text(kind="path")
 SCHEMA: dict[str, dict[str, Any]] = {
     "zotero": {
         "source": Text(16, ("", "web", "local", "sqlite", "bibtex")), "library_id": Text(64),
-        "library_type": Text(16, ("user", "group")), "endpoint": Text(kind="url"), "sqlite_path": _PATH, "data_dir": _PATH,
+        "library_type": Text(16, ("user", "group")), "group": Text(64), "endpoint": Text(kind="url"), "sqlite_path": _PATH, "data_dir": _PATH,
         "base_dir": _PATH, "bibtex_path": _PATH, "timeout_s": Float(0.1, 3600, "seconds"), "retries": Int(0, 20),
         "retry_backoff_s": Float(0, 600, "seconds"), "match_threshold": Float(0, 100, "(title similarity, percent)"),
     },

@@ -18,7 +18,14 @@ STATUSES = ("unread", "reading", "read", "reviewed")
 
 ARXIV_RE = re.compile(r"(?<![\w.])(?:arxiv[:\s/]*|abs/|pdf/)?(\d{4}\.\d{4,5})(?:v\d+)?(?![\d])", re.I)
 ARXIV_OLD_RE = re.compile(r"arxiv[:\s/]*([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?", re.I)
-DOI_RE = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>\]\)，。；]+)", re.I)
+# A DOI as Crossref defines it: `10.` + registrant + `/` + a suffix of any printable characters,
+# parentheses and SICI's `<…>` and `;` included (10.1016/S0092-8674(00)81191-5,
+# 10.1002/(SICI)1097-4571(199806)49:8<693::AID-ASI4>3.0.CO;2-O). Where it ends in running text
+# is decided after the match: trailing punctuation and unbalanced closing brackets are not part of it.
+DOI_RE = re.compile(r"(?<![\w.])(10\.\d{4,9}/[^\s\"'，。；、）]+)", re.I)
+# A shortDOI (https://shortdoi.org): `10/abcde`, only as a whole value, never picked out of prose.
+SHORT_DOI_RE = re.compile(r"^\s*(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?(10/[a-z0-9]+)\s*$", re.I)
+_DOI_PAIRS = {")": "(", "]": "[", ">": "<", "}": "{"}
 
 
 def now_iso() -> str:
@@ -33,12 +40,37 @@ def normalize_arxiv(value: str | None) -> str | None:
 
 
 def normalize_doi(value: str | None) -> str | None:
+    """The DOI in `value` (a bare DOI, `doi:…`, a doi.org URL, percent-encoded or in running
+    text), lower-cased as DOIs are case-insensitive; None if there is none."""
     if not value:
         return None
-    match = DOI_RE.search(value)
+    text = str(value)
+    if "%" in text:
+        from urllib.parse import unquote
+
+        text = unquote(text)
+    short = SHORT_DOI_RE.match(text)
+    if short:
+        return short.group(1).lower()
+    match = DOI_RE.search(text)
     if not match:
         return None
-    return match.group(1).rstrip(".,;").lower()
+    return _trim_doi(match.group(1)).lower() or None
+
+
+def _trim_doi(doi: str) -> str:
+    """Drop what running text appends to a DOI: a full stop or comma, a closing bracket that
+    opened before the DOI. Balanced brackets inside it stay."""
+    doi = doi.split("</", 1)[0]  # a DOI in markup: the closing tag is not part of it
+    while doi:
+        last = doi[-1]
+        if last in ".,;:!?*":
+            doi = doi[:-1]
+        elif last in _DOI_PAIRS and doi.count(last) > doi.count(_DOI_PAIRS[last]):
+            doi = doi[:-1]
+        else:
+            break
+    return doi if re.fullmatch(r"10\.\d{4,9}/.+", doi) else ""
 
 
 @dataclass
@@ -76,10 +108,39 @@ class Paper:
         return family_name(self.authors[0]) if self.authors else ""
 
 
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
+# Chinese two-character family names; any other Chinese name's family name is its first character.
+_COMPOUND_SURNAMES = {"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯",
+                      "轩辕", "令狐", "钟离", "闾丘", "澹台", "公冶", "宗政", "濮阳", "太史", "申屠", "端木", "西门", "南宫"}
+
+
+def is_cjk(text: str) -> bool:
+    return bool(_CJK.search(text or ""))
+
+
+def cjk_name(family: str, given: str) -> str:
+    """A name as written in Chinese, Japanese or Korean: family name first, no space (方明月)."""
+    return f"{family.strip()}{given.strip()}"
+
+
+def cjk_family_first(name: str) -> str:
+    """A Chinese name written with a space, either way round ("明月 方", "方 明月"), as it is
+    written in Chinese: 方明月. The one- (or known two-) character part is the family name."""
+    parts = name.split()
+    if len(parts) != 2 or not all(_CJK.fullmatch(ch) for ch in "".join(parts)):
+        return name
+    first, second = parts
+    if len(second) == 1 or second in _COMPOUND_SURNAMES:
+        return second + first
+    return first + second
+
+
 def family_name(author: str) -> str:
     author = author.strip()
     if "," in author:
         return author.split(",", 1)[0].strip()
+    if is_cjk(author) and " " not in author:
+        return author[:2] if author[:2] in _COMPOUND_SURNAMES else author[:1]
     parts = author.split()
     return parts[-1] if parts else ""
 
@@ -87,13 +148,40 @@ def family_name(author: str) -> str:
 _STOP = {"a", "an", "the", "on", "of", "for", "and", "in", "to", "with", "is", "are", "via", "by", "from", "towards", "toward"}
 
 
+def citekey_year(year: int | None, arxiv_id: str | None = None) -> int | None:
+    """The year a citekey carries: when the work first appeared. A new-style arXiv id dates it
+    (2106.09685 is June 2021), so LoRA is hu2021lora whether a plan, the 2022 ICLR version in
+    Zotero or the arXiv listing was imported first."""
+    found = re.fullmatch(r"(\d\d)(\d\d)\.\d{4,5}", arxiv_id or "")
+    if found and 1 <= int(found.group(2)) <= 12:
+        return 2000 + int(found.group(1))
+    return year
+
+
 def make_citekey(title: str, authors: Iterable[str], year: int | None) -> str:
-    """Better-BibTeX-like key: family name of the first author, year, first meaningful title word."""
+    """Better-BibTeX-like key: family name of the first author (a Chinese one in pinyin), year,
+    first meaningful title word."""
     authors = list(authors)
-    fam = re.sub(r"[^a-z]", "", _ascii(family_name(authors[0]) if authors else "").lower())
-    words = [w for w in re.findall(r"[a-z0-9]+", _ascii(titles.normalize(title))) if w not in _STOP]
-    head = words[0] if words else "paper"
+    fam = re.sub(r"[^a-z]", "", _romanised(family_name(authors[0]) if authors else "").lower())
+    head = "paper"
+    for token in titles.normalize(title).split():
+        if _CJK.match(token):  # Chinese has no spaces between words: a run's first two characters stand for its first word
+            token = token[:2]
+        word = re.sub(r"[^a-z0-9]", "", _romanised(token).lower())
+        if word and word not in _STOP and not word.isdigit():
+            head = word
+            break
     return f"{fam or 'anon'}{year or ''}{head}"
+
+
+def _romanised(text: str) -> str:
+    """ASCII for a key: accents off (Svärd → Svard), Chinese characters in pinyin without tones
+    (方 → fang), as Better BibTeX does."""
+    if is_cjk(text):
+        from pypinyin import Style, lazy_pinyin
+
+        text = "".join(lazy_pinyin(text, style=Style.NORMAL, errors="default"))
+    return _ascii(text)
 
 
 def _ascii(text: str) -> str:
@@ -291,7 +379,8 @@ def create(store: Store, *, title: str, source: str, **fields: Any) -> int:
     """Insert a new paper with a unique citekey, without looking for a match (callers that
     already decided it is a new work). An identifier another paper holds is dropped."""
     authors = list(fields.get("authors") or [])
-    key = _unique_citekey(store, make_citekey(title, authors, fields.get("year")))
+    year = citekey_year(fields.get("year"), normalize_arxiv(fields.get("arxiv_id")))
+    key = _unique_citekey(store, make_citekey(title, authors, year))
     cols = {"citekey": key, "title": title, "title_norm": titles.normalize(title), "source": source}
     for name in _FIELDS[1:]:
         value = fields.get(name)

@@ -1,7 +1,10 @@
-"""Zotero highlights into the note, under a heading the tool owns: `## Highlights (from Zotero)`.
+"""Zotero highlights and child notes into the note, under headings the tool owns:
+`## Highlights (from Zotero)` and `## Notes (from Zotero)`.
 
-Each imported highlight carries a `<!-- zotero:KEY -->` marker, so importing again appends only
-the new ones. Nothing above or around the section is changed; text is only ever added.
+Each imported highlight carries a `<!-- zotero:KEY -->` marker and each child note a
+`<!-- zotero-note:KEY -->` marker, so importing again appends only the new ones. Nothing above or
+around the sections is changed; text is only ever added (a note edited later in Zotero is not
+rewritten here: the user may have edited the imported copy).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from notes import files
 
 HEADING = "## Highlights (from Zotero)"
 MARKER_RE = re.compile(r"<!-- zotero:([A-Za-z0-9_-]+) -->")
+NOTES_HEADING = "## Notes (from Zotero)"
+NOTE_MARKER_RE = re.compile(r"<!-- zotero-note:([A-Za-z0-9_-]+) -->")
 COLOURS = {
     "#ffd400": "yellow", "#ff6666": "red", "#5fb236": "green", "#2ea8e5": "blue",
     "#a28ae5": "purple", "#e56eee": "magenta", "#f19837": "orange", "#aaaaaa": "grey",
@@ -57,16 +62,55 @@ def append_highlights(text: str, highlights: list[Highlight]) -> tuple[str, int]
     fresh = [h for h in highlights if h.key not in present]
     if not fresh:
         return text, 0
-    block = "\n".join(format_highlight(h) for h in fresh)
+    return _append_to_section(text, HEADING, "\n".join(format_highlight(h) for h in fresh)), len(fresh)
+
+
+def _append_to_section(text: str, heading: str, block: str) -> str:
+    """`block` appended at the end of the section under `heading` (created at the end if missing)."""
     lines = text.split("\n")
-    start = next((i for i, line in enumerate(lines) if line.strip() == HEADING), None)
+    start = next((i for i, line in enumerate(lines) if line.strip() == heading), None)
     if start is None:
-        return text.rstrip("\n") + f"\n\n{HEADING}\n\n{block}\n", len(fresh)
+        return text.rstrip("\n") + f"\n\n{heading}\n\n{block}\n"
     end = next((i for i in range(start + 1, len(lines)) if re.match(r"^#{1,2}\s", lines[i])), len(lines))
     while end > start + 1 and not lines[end - 1].strip():
         end -= 1
     new_lines = lines[:end] + block.split("\n") + lines[end:]
-    return "\n".join(new_lines), len(fresh)
+    return "\n".join(new_lines)
+
+
+@dataclass(frozen=True)
+class ZoteroNote:
+    key: str
+    html: str
+
+
+def note_markdown(html: str) -> str:
+    """A Zotero note (HTML) as Markdown; its headings go below the section's level so they do not
+    end the section, and nothing in it can look like one of the markers."""
+    from markdownify import markdownify
+
+    text = markdownify(html or "", heading_style="ATX", bullets="-").strip()
+    text = re.sub(r"(?m)^(#{1,6})\s", lambda m: "#" * min(6, len(m.group(1)) + 2) + " ", text)
+    text = text.replace("<!--", "&lt;!--")
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def append_notes(text: str, notes: list[ZoteroNote]) -> tuple[str, int]:
+    """The note with the Zotero child notes it lacks appended to the Notes section. Pure."""
+    present = set(NOTE_MARKER_RE.findall(text))
+    fresh = [n for n in notes if n.key not in present and note_markdown(n.html)]
+    if not fresh:
+        return text, 0
+    block = "\n\n".join(f"<!-- zotero-note:{n.key} -->\n{note_markdown(n.html)}" for n in fresh)
+    return _append_to_section(text, NOTES_HEADING, block), len(fresh)
+
+
+def zotero_notes(store: Store, paper_id: int) -> list[ZoteroNote]:
+    """The paper's Zotero child notes from the last sync, oldest key first."""
+    import json
+
+    rows = store.all("SELECT key, data FROM zotero_items WHERE paper_id = ? AND item_type = 'note' ORDER BY library, key", (paper_id,))
+    return [ZoteroNote(r["key"], str(json.loads(r["data"] or "{}").get("note") or "")) for r in rows]
 
 
 def zotero_highlights(store: Store, paper_id: int) -> list[Highlight]:
@@ -86,15 +130,18 @@ def zotero_highlights(store: Store, paper_id: int) -> list[Highlight]:
 
 
 def import_highlights(store: Store, path: Path, paper: Paper) -> int:
-    """Append the paper's new Zotero highlights to its note; returns how many were added."""
+    """Append the paper's new Zotero highlights and child notes to its note; returns how many
+    were added."""
     highlights = zotero_highlights(store, paper.id)
-    if not highlights or not path.exists():
+    zotero_child_notes = zotero_notes(store, paper.id)
+    if not (highlights or zotero_child_notes) or not path.exists():
         return 0
     before = files.read_text(path)
     after, added = append_highlights(before, highlights)
-    if added:
+    after, added_notes = append_notes(after, zotero_child_notes)
+    if added or added_notes:
         # The user may be editing right now: write only if the file is still what was read.
         if files.read_text(path) != before:
             raise KbError(f"{path.name} changed while highlights were being added", "run the command again")
         atomic.write_text(path, after)
-    return added
+    return added + added_notes

@@ -29,8 +29,9 @@ def zotero() -> None:
 @click.option("--bibtex", "bibtex_path", type=click.Path(dir_okay=False), help="A BibTeX (.bib) or CSL-JSON (.json) export.")
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Zotero's data directory (the one with storage/).")
 @click.option("--base-dir", type=click.Path(file_okay=False), help="Zotero's base directory for linked files.")
+@click.option("--group", "group", help="With --sqlite: a group library (its id or name; see `kb zotero libraries`); 'user' for My Library.")
 @pass_ctx
-def setup(ctx: Ctx, api_key, api_key_stdin, library_id, library_type, endpoint, use_local, sqlite_path, bibtex_path, data_dir, base_dir) -> None:
+def setup(ctx: Ctx, api_key, api_key_stdin, library_id, library_type, endpoint, use_local, sqlite_path, bibtex_path, data_dir, base_dir, group) -> None:
     """Choose the Zotero source that `kb sync` reads."""
     chosen = [n for n, on in (("web", library_id or api_key or api_key_stdin), ("local", use_local), ("sqlite", sqlite_path), ("bibtex", bibtex_path)) if on]
     if len(chosen) != 1:
@@ -51,6 +52,9 @@ def setup(ctx: Ctx, api_key, api_key_stdin, library_id, library_type, endpoint, 
         zc["endpoint"] = endpoint
     if sqlite_path:
         zc["sqlite_path"] = str(Path(sqlite_path).expanduser().resolve())
+        zc["group"] = _sqlite_group(Path(zc["sqlite_path"]), group)
+    elif group is not None:
+        raise BadInput("--group goes with --sqlite", "the web API takes --library-type group --library-id N")
     if bibtex_path:
         zc["bibtex_path"] = str(Path(bibtex_path).expanduser().resolve())
     if data_dir:
@@ -75,6 +79,41 @@ def _store_api_key(ctx: Ctx, api_key: str | None, from_stdin: bool) -> None:
         if api_key is not None:
             warn("--api-key puts the key in the process list, where other users can see it (ps): "
                  "next time leave it out to be asked for it, or use --api-key-stdin or KB_ZOTERO_API_KEY")
+
+
+def _sqlite_group(path: Path, group: str | None) -> str:
+    """The library to read from zotero.sqlite: '' for My Library, or `group:<groupID>`."""
+    if group in (None, "", "user"):
+        return ""
+    from kb.zotero.sqlite_reader import libraries, snapshot
+
+    with snapshot(path) as conn:
+        found = libraries(conn)
+    for lib in found[1:]:
+        if group in (lib["library"], lib["library"].removeprefix("group:"), lib["name"]):
+            return lib["library"]
+    names = ", ".join(f"{lib['library'].removeprefix('group:')} ({lib['name']})" for lib in found[1:]) or "none"
+    raise BadInput(f"{path} has no group library {group!r}", f"its groups: {names}")
+
+
+@zotero.command()
+@click.option("--sqlite", "sqlite_path", type=click.Path(dir_okay=False), help="This zotero.sqlite (default: the one set up).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def libraries(ctx: Ctx, sqlite_path: str | None, as_json: bool) -> None:
+    """The libraries in zotero.sqlite (My Library and each group), to choose with `setup --group`."""
+    from kb.zotero.sqlite_reader import libraries as list_libraries
+    from kb.zotero.sqlite_reader import snapshot
+
+    path = sqlite_path or (ctx.config.get("zotero") or {}).get("sqlite_path")
+    if not path:
+        raise BadInput("no zotero.sqlite is set up", "pass --sqlite PATH, or run `kb zotero setup --sqlite PATH` first")
+    with snapshot(Path(path).expanduser()) as conn:
+        rows = list_libraries(conn)
+    if as_json:
+        emit_json(rows)
+        return
+    echo_table([(r["library"], r["name"], r["items"]) for r in rows], ["library", "name", "items"], [16, 50, 8])
 
 
 @zotero.command()
@@ -172,6 +211,7 @@ def sync(ctx: Ctx, as_json: bool, no_files: bool) -> None:
         source.close()
     if as_json:
         emit_json(report.to_dict())
+        _fail_if_incomplete(report)
         return
     for message in report.warnings:
         warn(message)
@@ -181,6 +221,17 @@ def sync(ctx: Ctx, as_json: bool, no_files: bool) -> None:
         m = report.matching
         click.echo(f"plan items: {m['matched']} matched, {m['ambiguous']} ambiguous, {m['unmatched']} not in Zotero"
                    + ("  (see `kb plan unmatched`)" if m["ambiguous"] or m["unmatched"] else ""))
+    _fail_if_incomplete(report)
+
+
+def _fail_if_incomplete(report) -> None:
+    """Part of the server's listing could not be read: what came is applied, but the sync failed."""
+    if report.incomplete:
+        from kb.zotero.errors import ZoteroError
+
+        more = f" (and {len(report.incomplete) - 1} more)" if len(report.incomplete) > 1 else ""
+        raise ZoteroError(f"the sync is incomplete: {report.incomplete[0]}{more}",
+                          "nothing was lost and the library version was kept: the next `kb sync` asks for the rest again")
 
 
 @click.command()

@@ -12,6 +12,10 @@ class UnsafeFile(ValueError):
     """A file the sync refuses: its reason is the per-item warning."""
 
 
+class MissingFile(UnsafeFile):
+    """The attachment's file is not there yet (Zotero syncs files on demand): fetched later."""
+
+
 def safe_name(name: str | None) -> str:
     """The server-supplied file name as one plain name, or UnsafeFile if it tries to leave its folder."""
     raw = (name or "").replace("\\", "/").strip()

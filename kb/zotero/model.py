@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kb.papers import normalize_arxiv, normalize_doi
+from kb.papers import cjk_name, is_cjk, normalize_arxiv, normalize_doi
 
 # Zotero's annotation types, by their name in the API and their number in zotero.sqlite.
 ANNOTATION_TYPES = {1: "highlight", 2: "note", 3: "image", 4: "ink", 5: "underline", 6: "text"}
@@ -20,6 +20,15 @@ KEY_RE = re.compile(r"^[A-Z0-9]{8}$")
 # Fields that name where a work appeared, by item type; the first one present wins.
 _VENUE_FIELDS = ("publicationTitle", "proceedingsTitle", "conferenceName", "bookTitle", "repository", "publisher", "university", "institution", "websiteTitle")
 _YEAR_RE = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+# C0 and C1 control characters (newlines, ESC and CSI that start terminal escape sequences) and
+# the rest of an ANSI escape sequence: a title or collection name is one line of plain text.
+_CONTROL = re.compile(r"(?:\x1b\[[0-?]*[ -/]*[@-~])|(?:\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?)|[\x00-\x1f\x7f-\x9f]")
+
+
+def clean_text(value: Any) -> str:
+    """A server's or export's string as one safe line: escape sequences and control characters
+    (newlines included) become a space, so no terminal or table can be driven by it."""
+    return re.sub(r"\s{2,}", " ", _CONTROL.sub(" ", str(value or ""))).strip()
 
 
 @dataclass
@@ -74,6 +83,17 @@ class Annotation:
 
 
 @dataclass
+class Note:
+    """A Zotero child note (HTML), imported into its paper's Markdown note."""
+
+    key: str
+    version: int
+    parent_key: str
+    html: str
+    date_modified: str | None = None
+
+
+@dataclass
 class Collection:
     key: str
     name: str
@@ -94,11 +114,13 @@ class Batch:
     items: list[Item] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     annotations: list[Annotation] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     collections: list[Collection] = field(default_factory=list)
     deleted_items: list[str] = field(default_factory=list)
     deleted_collections: list[str] = field(default_factory=list)
     complete: bool = False
     warnings: list[str] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)  # parts of the listing that could not be read
 
 
 def content_hash(obj: Any) -> str:
@@ -106,9 +128,15 @@ def content_hash(obj: Any) -> str:
 
 
 def creator_name(creator: dict[str, Any]) -> str:
+    """A creator as Zotero shows it: "Given Family", and a Chinese, Japanese or Korean name
+    family name first without a space (方明月, stored as lastName 方, firstName 明月)."""
     if creator.get("name"):
-        return str(creator["name"]).strip()
-    return " ".join(p for p in (str(creator.get("firstName") or "").strip(), str(creator.get("lastName") or "").strip()) if p)
+        return clean_text(creator["name"])
+    first = clean_text(creator.get("firstName"))
+    last = clean_text(creator.get("lastName"))
+    if (is_cjk(first) or is_cjk(last)) and not any(ch.isascii() and ch.isalpha() for ch in first + last):
+        return cjk_name(last, first)
+    return " ".join(p for p in (first, last) if p)
 
 
 def year_of(date: Any) -> int | None:
@@ -145,11 +173,11 @@ def item_from_data(data: dict[str, Any], version: int | None = None) -> Item:
     authors = [creator_name(c) for c in creators if isinstance(c, dict) and c.get("creatorType", "author") == "author"]
     if not authors:
         authors = [creator_name(c) for c in creators if isinstance(c, dict)]
-    venue = next((str(data[f]).strip() for f in _VENUE_FIELDS if str(data.get(f) or "").strip()), None)
-    tags = [(str(t["tag"]), int(t.get("type") or 0)) for t in data.get("tags") or [] if isinstance(t, dict) and str(t.get("tag") or "").strip()]
+    venue = next((clean_text(data[f]) for f in _VENUE_FIELDS if clean_text(data.get(f))), None)
+    tags = [(clean_text(t["tag"]), int(t.get("type") or 0)) for t in data.get("tags") or [] if isinstance(t, dict) and clean_text(t.get("tag"))]
     return Item(
         key=str(data["key"]), version=int(version if version is not None else data.get("version") or 0),
-        item_type=str(data.get("itemType") or ""), title=str(data.get("title") or "").strip(),
+        item_type=str(data.get("itemType") or ""), title=clean_text(data.get("title")),
         authors=[a for a in authors if a], year=year_of(data.get("date")), venue=venue, doi=doi_of(data),
         arxiv_id=arxiv_of(data), url=str(data.get("url") or "") or None, abstract=str(data.get("abstractNote") or "") or None,
         tags=tags, collections=[str(c) for c in data.get("collections") or []], data=data,
@@ -184,8 +212,8 @@ def annotation_from_data(data: dict[str, Any], version: int | None = None) -> An
     )
 
 
-def classify(obj: dict[str, Any]) -> Item | Attachment | Annotation | None:
-    """One API object (`{key, version, data}` or bare data) as the model; notes are skipped.
+def classify(obj: dict[str, Any]) -> Item | Attachment | Annotation | Note | None:
+    """One API object (`{key, version, data}` or bare data) as the model; standalone notes are skipped.
 
     Raises ValueError for an object that is not a usable Zotero item.
     """
@@ -201,14 +229,18 @@ def classify(obj: dict[str, Any]) -> Item | Attachment | Annotation | None:
     if kind == "annotation":
         return annotation_from_data(data, version)
     if kind == "note":
-        return None
+        parent = data.get("parentItem")
+        if not parent:
+            return None
+        return Note(key=str(data["key"]), version=int(version or 0), parent_key=str(parent), html=str(data.get("note") or ""),
+                    date_modified=data.get("dateModified"))
     return item_from_data(data, version)
 
 
 def collection_from_api(obj: dict[str, Any]) -> Collection:
     data = obj.get("data", obj)
     parent = data.get("parentCollection")
-    return Collection(key=str(data["key"]), name=str(data.get("name") or ""), parent_key=parent or None,
+    return Collection(key=str(data["key"]), name=clean_text(data.get("name")), parent_key=parent or None,
                       version=int(obj.get("version", data.get("version")) or 0))
 
 
@@ -227,3 +259,5 @@ def split_objects(objects: list[Any], batch: Batch) -> None:
             batch.attachments.append(found)
         elif isinstance(found, Annotation):
             batch.annotations.append(found)
+        elif isinstance(found, Note):
+            batch.notes.append(found)

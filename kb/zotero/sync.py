@@ -15,11 +15,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kb import papers
+from kb import papers, titles
 from kb.errors import KbError
 from kb.store import Store
-from kb.zotero.files import UnsafeFile, check_pdf, store_download
-from kb.zotero.model import Annotation, Attachment, Batch, Item, content_hash
+from kb.zotero.errors import LibraryNotFound
+from kb.zotero.files import MissingFile, UnsafeFile, check_pdf, store_download
+from kb.zotero.model import Annotation, Attachment, Batch, Item, Note, attachment_from_data, content_hash
 from kb.zotero.sources import Source
 
 
@@ -34,9 +35,12 @@ class SyncReport:
     deleted: int = 0
     files: int = 0
     annotations: int = 0
+    notes: int = 0
+    missing_files: list[str] = field(default_factory=list)  # attachment files not there yet, by name
     fulltext: int = 0
     requests: int | None = None
     warnings: list[str] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)
     matching: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -53,6 +57,11 @@ def sync(store: Store, source: Source, *, files: bool = True, match: bool = True
     since = library_version(store, library)
     batch = source.fetch(since)
     report.warnings += batch.warnings
+    if batch.incomplete:
+        # Part of the listing is missing: apply what came, infer no deletion, keep the version
+        # (the next sync asks for the same range again).
+        batch.complete, batch.version = False, 0
+        report.incomplete = list(batch.incomplete)
     for item in batch.items:
         _guard(report, f"item {item.key}", _apply_item, store, library, item, report)
     _apply_collections(store, library, batch)
@@ -60,6 +69,14 @@ def sync(store: Store, source: Source, *, files: bool = True, match: bool = True
         _guard(report, f"attachment {attachment.key}", _apply_attachment, store, source, library, attachment, report, files)
     for annotation in batch.annotations:
         _guard(report, f"annotation {annotation.key}", _apply_annotation, store, library, annotation, report)
+    for note in batch.notes:
+        _guard(report, f"note {note.key}", _apply_note, store, library, note, report)
+    if files and source.kind == "local":
+        _fetch_missing_files(store, source, library, batch, report)
+    if report.missing_files:
+        named = ", ".join(report.missing_files[:3]) + (", …" if len(report.missing_files) > 3 else "")
+        report.warnings.append(f"{len(report.missing_files)} attachment file(s) are not available yet ({named}): not downloaded by "
+                               "Zotero, or not on the server; their annotations are kept and the files are fetched on a later `kb sync`")
     _apply_deletions(store, library, batch, report)
     with store.tx():
         store.execute(
@@ -118,13 +135,7 @@ def _apply_item(store: Store, library: str, item: Item, report: SyncReport) -> N
     with store.tx():
         fields = dict(authors=item.authors, year=item.year, venue=item.venue, arxiv_id=item.arxiv_id, doi=item.doi,
                       abstract=item.abstract, url=item.url)
-        if row is not None and row["paper_id"] is not None:
-            paper_id = _update_paper(store, row["paper_id"], item.title, fields)
-        elif _needs_new_paper(store, library, item):
-            paper_id = _create_paper(store, item.title, fields)
-        else:
-            paper, _ = papers.upsert(store, title=item.title, source="zotero", overwrite=True, **fields)
-            paper_id = paper.id
+        paper_id = _paper_for(store, library, item, fields, row)
         _link_paper(store, paper_id, library, item.key)
         _save_row(store, library, item.key, item.version, item.item_type, None, paper_id, digest, item.data,
                   title=item.title, doi=item.doi, arxiv_id=item.arxiv_id)
@@ -140,19 +151,42 @@ def _apply_item(store: Store, library: str, item: Item, report: SyncReport) -> N
         report.updated += 1
 
 
-def _needs_new_paper(store: Store, library: str, item: Item) -> bool:
-    """No stored paper is this work (then creating it directly spares upsert a second title
-    scan), or the only match is a title match with a paper another live item of this library
-    holds: two Zotero items are two works unless an identifier says otherwise ("Sherlock
-    Holmes" the artwork is not "Sherlock Holmes in Babylon")."""
+def _paper_for(store: Store, library: str, item: Item, fields: dict[str, Any], row: sqlite3.Row | None) -> int:
+    """The paper this item is: the one it is linked to, a new one, or a stored one it matches."""
+    if row is not None and row["paper_id"] is not None:
+        return _update_paper(store, row["paper_id"], item.title, fields)
+    decision = _match_decision(store, library, item)
+    if decision == "new":
+        return _create_paper(store, item.title, fields)
+    # A second Zotero item of one paper fills in only what the paper lacks (the most complete
+    # record wins); a plan's or a PDF's paper takes Zotero's metadata.
+    paper, _ = papers.upsert(store, title=item.title, source="zotero", overwrite=decision == "merge", **fields)
+    return paper.id
+
+
+def _match_decision(store: Store, library: str, item: Item) -> str:
+    """"new" when no stored paper is this work; "duplicate" when another live Zotero item holds
+    the paper and both share an identifier *and* a title (Zotero's true duplicates); "merge" for
+    a paper from a plan, a PDF, or the same title in another library.
+
+    Two Zotero items are two works unless an identifier and the title both say otherwise: a DOI
+    alone does not merge them (a DOI cut short, or one DOI pasted into several items, would fold
+    several papers into one), nor does a title alone ("Sherlock Holmes" the artwork is not
+    "Sherlock Holmes in Babylon")."""
     found = papers.find_match(store, title=item.title, arxiv_id=item.arxiv_id, doi=item.doi)
     if found is None:
-        return True
-    if not found.zotero_key or found.zotero_library != library or found.zotero_key == item.key:
-        return False
-    if (item.doi and item.doi == found.doi) or (item.arxiv_id and item.arxiv_id == found.arxiv_id):
-        return False
-    return store.one("SELECT 1 FROM zotero_items WHERE library = ? AND key = ?", (library, found.zotero_key)) is not None
+        return "new"
+    if not found.zotero_key or found.zotero_key == item.key:
+        return "merge"
+    if store.one("SELECT 1 FROM zotero_items WHERE library = ? AND key = ?", (found.zotero_library, found.zotero_key)) is None:
+        return "merge"  # the paper's item was deleted from Zotero: this one takes it over
+    same_title = titles.similarity(titles.normalize(item.title), titles.normalize(found.title)) >= titles.MATCH_THRESHOLD
+    same_id = bool((item.doi and item.doi == found.doi) or (item.arxiv_id and item.arxiv_id == found.arxiv_id))
+    if same_id and same_title:
+        return "duplicate"
+    if same_title and found.zotero_library != library:
+        return "merge"  # one paper in two libraries (the user's and a group's)
+    return "new"
 
 
 def _create_paper(store: Store, title: str, fields: dict[str, Any]) -> int:
@@ -204,15 +238,26 @@ def _is_pdf(attachment: Attachment) -> bool:
 def _apply_attachment(store: Store, source: Source, library: str, attachment: Attachment, report: SyncReport, files: bool) -> None:
     digest = content_hash([attachment.data, attachment.local_path, attachment.md5])
     row = _stored(store, library, attachment.key)
-    parent = _stored(store, library, attachment.parent_key) if attachment.parent_key else None
-    paper_id = parent["paper_id"] if parent is not None else None
     have_file = row is not None and row["file_path"] and Path(row["file_path"]).is_file()
-    if row is not None and row["content_hash"] == digest and (have_file or not files or not _is_pdf(attachment)):
+    standalone = not attachment.parent_key and _is_pdf(attachment)
+    # A standalone PDF stored without its paper (by an older kb) is applied again to get one.
+    settled = row is not None and (row["paper_id"] is not None or not standalone)
+    if settled and row["content_hash"] == digest and (have_file or not files or not _is_pdf(attachment)):
         report.unchanged += 1
         return
+    if standalone:
+        paper_id = _standalone_paper(store, library, attachment, row, report)
+    else:
+        parent = _stored(store, library, attachment.parent_key) if attachment.parent_key else None
+        paper_id = parent["paper_id"] if parent is not None else None
     file_path = None
     if files and paper_id is not None and _is_pdf(attachment) and attachment.link_mode != "linked_url":
-        file_path = str(_fetch_file(store.home, source, attachment))
+        try:
+            file_path = str(_fetch_file(store.home, source, attachment))
+        except (MissingFile, LibraryNotFound, FileNotFoundError):
+            report.missing_files.append(f"{attachment.key} {attachment.filename or ''}".strip())  # kept with its annotations; the file is asked for again next time
+        except (UnsafeFile, OSError, KbError) as exc:
+            report.warnings.append(f"attachment {attachment.key}: {getattr(exc, 'message', None) or exc}")
     with store.tx():
         _save_row(store, library, attachment.key, attachment.version, "attachment", attachment.parent_key, paper_id, digest,
                   attachment.data, title=attachment.filename, file_path=file_path)
@@ -227,12 +272,85 @@ def _apply_attachment(store: Store, source: Source, library: str, attachment: At
         report.warnings.append(f"attachment {attachment.key}: its parent item {attachment.parent_key} is unknown; kept without a paper")
 
 
+def _standalone_paper(store: Store, library: str, attachment: Attachment, row: sqlite3.Row | None, report: SyncReport) -> int:
+    """A PDF with no parent item (dragged into Zotero) is a paper of its own: its metadata is
+    read from the PDF as `kb add` does, else Zotero's attachment title or the file name."""
+    if row is not None and row["paper_id"] is not None:
+        return row["paper_id"]
+    meta = _pdf_metadata(attachment)
+    title = meta.get("title") or _attachment_title(attachment)
+    item = Item(key=attachment.key, version=attachment.version, item_type="attachment", title=title,
+                authors=[papers.cjk_family_first(a) for a in meta.get("authors") or []], year=meta.get("year"), doi=meta.get("doi"), arxiv_id=meta.get("arxiv_id"))
+    fields = dict(authors=item.authors, year=item.year, arxiv_id=item.arxiv_id, doi=item.doi, abstract=meta.get("abstract"))
+    with store.tx():
+        decision = _match_decision(store, library, item)
+        if decision == "new":
+            paper_id = _create_paper(store, title, fields)
+        else:
+            paper_id = papers.upsert(store, title=title, source="zotero", overwrite=False, **fields)[0].id
+        _link_paper(store, paper_id, library, attachment.key)
+    report.added += 1
+    return paper_id
+
+
+def _attachment_title(attachment: Attachment) -> str:
+    title = str(attachment.data.get("title") or "").strip()
+    if not title or title.lower() in ("full text pdf", "pdf", "preprint pdf", "submitted version", "accepted version"):
+        title = attachment.filename or attachment.key
+    return title[:-4] if title.lower().endswith(".pdf") else title
+
+
+def _pdf_metadata(attachment: Attachment) -> dict[str, Any]:
+    """Title, authors, year and identifiers from a local PDF (in a bounded child process)."""
+    if not attachment.local_path or not Path(attachment.local_path).is_file():
+        return {}
+    from kb.pdf.errors import PdfError
+    from kb.pdf.extract import extract
+
+    try:
+        meta = extract(attachment.local_path, timeout_s=60).metadata
+    except PdfError:
+        return {}
+    return {"title": meta.title, "authors": meta.authors, "year": meta.year, "arxiv_id": meta.arxiv_id, "doi": meta.doi,
+            "abstract": meta.abstract}
+
+
+def _fetch_missing_files(store: Store, source: Source, library: str, batch: Batch, report: SyncReport) -> None:
+    """Local API: files Zotero had not downloaded at an earlier sync ("download files as needed")
+    are looked for again, though their attachment did not change. (On the web API an uploaded
+    file changes its attachment's md5 and version, so the incremental listing brings it back;
+    asking again for every WebDAV file that always answers 404 would cost a request each.
+    zotero.sqlite and exports are listed whole every time.)"""
+    listed = {a.key for a in batch.attachments}
+    rows = store.all("SELECT key, paper_id, data FROM zotero_items WHERE library = ? AND item_type = 'attachment' "
+                     "AND file_path IS NULL AND paper_id IS NOT NULL", (library,))
+    for row in rows:
+        if row["key"] in listed:
+            continue
+        attachment = attachment_from_data({**json.loads(row["data"] or "{}"), "key": row["key"]})
+        # A linked file's path was checked when it was listed; a stored one is never read unchecked.
+        if not _is_pdf(attachment) or attachment.link_mode in ("linked_url", "linked_file"):
+            continue
+        try:
+            path = _fetch_file(store.home, source, attachment)
+        except (MissingFile, LibraryNotFound, FileNotFoundError):
+            report.missing_files.append(f"{attachment.key} {attachment.filename or ''}".strip())
+            continue
+        except (UnsafeFile, OSError, KbError) as exc:
+            report.warnings.append(f"attachment {attachment.key}: {getattr(exc, 'message', None) or exc}")
+            continue
+        with store.tx():
+            store.execute("UPDATE zotero_items SET file_path = ? WHERE library = ? AND key = ?", (str(path), library, attachment.key))
+            papers.add_attachment(store, row["paper_id"], str(path), zotero_key=attachment.key)
+        report.files += 1
+
+
 def _fetch_file(home: Path, source: Source, attachment: Attachment) -> Path:
     """A local file is used where it lies (it is Zotero's); a remote one is downloaded."""
     if attachment.local_path:
         local = Path(attachment.local_path)
         if not local.is_file():
-            raise UnsafeFile(f"the file {local} is missing")
+            raise MissingFile(f"the file {local} is missing")
         with local.open("rb") as fh:
             head = fh.read(1024)
         check_pdf(head if local.stat().st_size else b"", f"the file {local.name}")
@@ -267,11 +385,29 @@ def _apply_annotation(store: Store, library: str, note: Annotation, report: Sync
     report.annotations += 1
 
 
+# -- child notes ---------------------------------------------------------------------------------------
+def _apply_note(store: Store, library: str, note: Note, report: SyncReport) -> None:
+    """A Zotero child note, kept as its HTML; `kb note` adds it to the paper's Markdown note."""
+    data = {"note": note.html, "dateModified": note.date_modified}
+    digest = content_hash(data)
+    row = _stored(store, library, note.key)
+    if row is not None and row["content_hash"] == digest and row["paper_id"] is not None:
+        report.unchanged += 1
+        return
+    parent = _stored(store, library, note.parent_key)
+    paper_id = parent["paper_id"] if parent is not None else None
+    if paper_id is None:
+        raise KbError(f"skipped, its parent item {note.parent_key or '?'} is no known paper")
+    with store.tx():
+        _save_row(store, library, note.key, note.version, "note", note.parent_key, paper_id, digest, data)
+    report.notes += 1
+
+
 # -- deletions ------------------------------------------------------------------------------------------
 def _apply_deletions(store: Store, library: str, batch: Batch, report: SyncReport) -> None:
     gone = set(batch.deleted_items)
     if batch.complete:
-        live = {o.key for o in (*batch.items, *batch.attachments, *batch.annotations)}
+        live = {o.key for o in (*batch.items, *batch.attachments, *batch.annotations, *batch.notes)}
         gone |= {r["key"] for r in store.all("SELECT key FROM zotero_items WHERE library = ?", (library,))} - live
     for key in sorted(gone):
         with store.tx():

@@ -51,4 +51,4 @@ def test_demo_with_index_is_searchable_at_once(cli, store):
     assert report["indexed"] == 12 and report["failed"] == [] and report["chunks"] >= 24
     code, out, err = cli("search", "low-rank adaptation", "--mode", "lexical", "--json")
     assert code == 0, err
-    assert json.loads(out)[0]["citekey"] == "hu2022lora"
+    assert json.loads(out)[0]["citekey"] == "hu2021lora"

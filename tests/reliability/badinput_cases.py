@@ -196,6 +196,11 @@ def _web(status: int | None = None, body: bytes = b"error", *, api_key: str | No
     return prepare
 
 
+def _zotero_unknown_group(env: Env) -> list[str]:
+    path = env.shared / "fixtures" / "zotero_real" / "sqlite" / "z6.0.4_ganeshbelgur" / "zotero.sqlite"
+    return ["zotero", "setup", "--sqlite", str(path), "--group", "Lab"]
+
+
 def _bibtex_broken(env: Env) -> list[str]:
     path = env.file("library.bib", "@article{broken,\n  title = {Unclosed {brace,\n  year = 20\n")
     env.ok("zotero", "setup", "--bibtex", str(path))
@@ -401,6 +406,13 @@ CASES: list[Case] = [
     Case("zotero-not-set-up", "Zotero API", "`kb sync` before `kb zotero setup`", lambda e: ["sync"], 7, "no Zotero library is set up"),
     Case("zotero-setup-two-sources", "Zotero API", "`kb zotero setup --local --sqlite X` (two sources)",
          lambda e: ["zotero", "setup", "--local", "--sqlite", str(e.tmp / "z.sqlite")], 2, "choose one source"),
+    Case("zotero-page-not-a-list", "Zotero API", "a page of items that is a JSON object, not a list",
+         _web(200, b'{"message": "hello"}', path="start=0", headers={"Content-Type": "application/json"}), 7, "sync is incomplete",
+         unchanged=False),
+    Case("zotero-backoff-a-day", "Zotero API", "the server answers `Backoff: 86400` (wait a day)",
+         _web(200, b"[]", headers={"Backoff": "86400", "Content-Type": "application/json"}), 7, "asks to wait 24.0 h"),
+    Case("zsqlite-unknown-group", "zotero.sqlite", "`kb zotero setup --sqlite X --group Lab` (no such group library)",
+         _zotero_unknown_group, 2, "no group library"),
     Case("bibtex-broken", "Zotero files", "a BibTeX export cut in the middle of an entry", _bibtex_broken, 7, "not valid BibTeX"),
     Case("csl-json-broken", "Zotero files", "a CSL-JSON export that is not valid JSON", _csl_json_broken, 7, "not valid CSL-JSON"),
     # -- zotero.sqlite --------------------------------------------------------------------------------

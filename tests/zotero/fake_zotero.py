@@ -4,11 +4,13 @@ It keeps a library (items, collections, deletions, files) with Zotero's versioni
 answers the web API's and the local API's read and write calls: `since=`, `start`/`limit`
 with `Link` and `Total-Results`, `Last-Modified-Version`, `/deleted`, `includeTrashed`,
 `format=versions`, file downloads, and writes. Faults (status codes, headers, delays, broken
-bodies) are queued per path to imitate 403/404/429/5xx, timeouts and malformed JSON.
+bodies) are queued per path to imitate 403/404/429/5xx, timeouts and malformed JSON; hostile
+bodies too: dripped a byte at a time, endless, or a gzip bomb.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import re
@@ -34,6 +36,14 @@ class Fault:
     body: bytes = b"error"
     times: int = 1
     delay_s: float = 0.0
+    drip_s: float = 0.0  # send the body one byte at a time, this long apart
+    endless: bool = False  # a chunked body that never ends (until the client goes away)
+    gzip_bomb_mb: int = 0  # the body is this many MiB of zeros, gzip-compressed (Content-Encoding: gzip)
+    header_drip_s: float = 0.0  # send a long header one byte at a time, this long apart, before the body
+
+    def __post_init__(self) -> None:
+        if self.gzip_bomb_mb:  # compressed here, not while the client waits for an answer
+            self.body = gzip.compress(b"0" * (self.gzip_bomb_mb * 2**20), 6)
 
 
 class FakeZotero:
@@ -146,6 +156,8 @@ class FakeZotero:
             fault.times -= 1
             if fault.delay_s:
                 time.sleep(fault.delay_s)
+            if fault.drip_s or fault.endless or fault.gzip_bomb_mb or fault.header_drip_s:
+                return self._send_hostile(h, fault)
             return self._send(h, fault.status, fault.body, fault.headers)
         if path == "/connector/ping":
             return self._send(h, 200, b"Zotero is running", {"X-Zotero-Version": self.zotero_version})
@@ -228,6 +240,40 @@ class FakeZotero:
         out = {"success": success, "successful": {k: self.items.get(v, self.collections.get(v)) for k, v in success.items()},
                "unchanged": {}, "failed": failed}
         return self._json(h, out)
+
+    def _send_hostile(self, h: BaseHTTPRequestHandler, fault: Fault) -> None:
+        try:
+            h.send_response(fault.status)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Last-Modified-Version", str(self.version))
+            for name, value in fault.headers.items():
+                h.send_header(name, value)
+            if fault.header_drip_s:
+                h.flush_headers()
+                for byte in b"X-Slow: " + b"z" * 4000 + b"\r\n":
+                    h.wfile.write(bytes([byte]))
+                    h.wfile.flush()
+                    time.sleep(fault.header_drip_s)
+            if fault.endless:
+                h.send_header("Transfer-Encoding", "chunked")
+                h.end_headers()
+                chunk = b"[" + b'{"key": "AAAAAAAA"},' * 3000
+                while True:
+                    h.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    chunk = b'{"key": "AAAAAAAA"},' * 3000
+            body = fault.body
+            if fault.gzip_bomb_mb:
+                h.send_header("Content-Encoding", "gzip")
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            for i in range(len(body)):
+                h.wfile.write(body[i:i + 1] if fault.drip_s else body)
+                h.wfile.flush()
+                if not fault.drip_s:
+                    break
+                time.sleep(fault.drip_s)
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass
 
     def _json(self, h: BaseHTTPRequestHandler, obj: Any, headers: dict[str, str] | None = None) -> None:
         self._send(h, 200, json.dumps(obj).encode(), {"Content-Type": "application/json", **(headers or {})})

@@ -144,10 +144,10 @@ def test_malformed_page_keeps_the_old_version(store, fake, web_source):
     old_version = fake.version
     for i in range(150, 260):
         fake.put_item(paper_data(f"Paper {i} on knowledge distillation"))
-    # The second page answers broken JSON on every try: a warning, the rest is applied, the version stays.
+    # The second page answers broken JSON on every try: the rest is applied, the sync is incomplete, the version stays.
     fake.faults.append(Fault("start=100", status=200, body=b"[{not json", headers={"Content-Type": "application/json"}, times=3))
     second = sync(store, web_source, match=False)
-    assert second.added == 100 and any("page at 100" in w and "not valid JSON" in w for w in second.warnings)
+    assert second.added == 100 and any("page at 100" in w and "not valid JSON" in w for w in second.incomplete)
     assert second.version == old_version  # not advanced: the next sync asks for the same range
     third = sync(store, web_source, match=False)
     assert (third.added, third.unchanged) == (10, 100) and third.version == fake.version

@@ -14,6 +14,9 @@ class ZoteroDB:
     def __init__(self, path: Path, schema_dir: Path, seed: int = 1):
         self.path = path
         self.conn = sqlite3.connect(path)
+        # Test databases need no durability: without fsync per statement the schema loads in
+        # milliseconds instead of half a minute on a busy disk.
+        self.conn.execute("PRAGMA synchronous = OFF")
         for name in ("system.sql", "userdata.sql", "triggers.sql", "system-107.sql"):
             self.conn.executescript((schema_dir / name).read_text(encoding="utf-8"))
         # The legacy rows lack types newer Zotero has; Zotero adds them from its global schema.
@@ -41,11 +44,11 @@ class ZoteroDB:
         assert row, f"{name} not in {table}"
         return row[0]
 
-    def _item(self, type_name: str, key: str | None = None, version: int = 1) -> tuple[int, str]:
+    def _item(self, type_name: str, key: str | None = None, version: int = 1, library_id: int = 1) -> tuple[int, str]:
         key = key or self.key()
         cur = self.conn.execute(
-            "INSERT INTO items (itemTypeID, libraryID, key, version, dateAdded, dateModified) VALUES (?, 1, ?, ?, '2024-03-01 10:00:00', '2024-03-01 10:00:00')",
-            (self._id("itemTypes", "itemTypeID", "typeName", type_name), key, version))
+            "INSERT INTO items (itemTypeID, libraryID, key, version, dateAdded, dateModified) VALUES (?, ?, ?, ?, '2024-03-01 10:00:00', '2024-03-01 10:00:00')",
+            (self._id("itemTypes", "itemTypeID", "typeName", type_name), library_id, key, version))
         return cur.lastrowid, key
 
     def set_field(self, item_id: int, name: str, value: str) -> None:
@@ -55,8 +58,8 @@ class ZoteroDB:
                           (item_id, self._id("fields", "fieldID", "fieldName", name), value_id))
 
     def add_paper(self, title: str, *, type_name: str = "journalArticle", authors=("Edward Hu",), fields: dict | None = None,
-                  tags=(), collections=(), key: str | None = None, version: int = 1) -> tuple[int, str]:
-        item_id, key = self._item(type_name, key, version)
+                  tags=(), collections=(), key: str | None = None, version: int = 1, library_id: int = 1) -> tuple[int, str]:
+        item_id, key = self._item(type_name, key, version, library_id)
         self.set_field(item_id, "title", title)
         for name, value in (fields or {}).items():
             self.set_field(item_id, name, value)
@@ -74,9 +77,21 @@ class ZoteroDB:
             self.conn.execute("INSERT INTO collectionItems (collectionID, itemID) VALUES (?, ?)", (cid, item_id))
         return item_id, key
 
-    def add_collection(self, name: str, parent: int | None = None) -> int:
-        return self.conn.execute("INSERT INTO collections (collectionName, parentCollectionID, libraryID, key) VALUES (?, ?, 1, ?)",
-                                 (name, parent, self.key())).lastrowid
+    def add_collection(self, name: str, parent: int | None = None, library_id: int = 1) -> int:
+        return self.conn.execute("INSERT INTO collections (collectionName, parentCollectionID, libraryID, key) VALUES (?, ?, ?, ?)",
+                                 (name, parent, library_id, self.key())).lastrowid
+
+    def add_group(self, group_id: int, name: str) -> int:
+        """A group library, as Zotero stores one it syncs: a `libraries` row and a `groups` row."""
+        library_id = self.conn.execute("INSERT INTO libraries (type, editable, filesEditable) VALUES ('group', 1, 1)").lastrowid
+        self.conn.execute("INSERT INTO groups (groupID, libraryID, name, description, version) VALUES (?, ?, ?, '', 1)",
+                          (group_id, library_id, name))
+        return library_id
+
+    def add_note(self, parent: int | None, html: str) -> tuple[int, str]:
+        item_id, key = self._item("note")
+        self.conn.execute("INSERT INTO itemNotes (itemID, parentItemID, note, title) VALUES (?, ?, ?, '')", (item_id, parent, html))
+        return item_id, key
 
     def add_attachment(self, parent: int, path: str | None, *, link_mode: int = 0, content_type: str = "application/pdf") -> tuple[int, str]:
         item_id, key = self._item("attachment")
