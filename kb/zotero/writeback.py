@@ -89,14 +89,16 @@ def summary_html(title: str, sections: dict[str, str]) -> str:
 
 
 def _summary_changes(store: Store, library: str, notes_dir: Path) -> list[Change]:
-    from kb.brief.collect import note_sections
+    from kb.brief import note_text
 
     out = []
     pushed = {r["paper_id"]: r for r in store.all("SELECT * FROM zotero_summaries WHERE library = ?", (library,))}
     for row in store.all(
         "SELECT p.id, p.title, p.citekey, p.zotero_key FROM papers p JOIN zotero_items z ON z.library = ? AND z.key = p.zotero_key "
         "WHERE p.zotero_library = ? ORDER BY p.id", (library, library)):
-        sections = note_sections(notes_dir / f"{row['citekey']}.md")
+        # The same reading of the note as the brief's: the user's words placed by meaning, cards as text.
+        content = note_text.read(notes_dir / f"{row['citekey']}.md", row["title"])
+        sections = {key: "\n\n".join(blocks) for key, blocks in content.blocks.items() if blocks}
         if not sections:
             continue
         note = summary_html(row["title"], sections)
