@@ -19,6 +19,10 @@ SEED_PLAN = "000_ac20d921330b5aa7.txt"
 def _plan_counts(home: Path) -> tuple[int, int, int]:
     conn = db(home)
     try:
+        # Killed before the first migration committed: the file exists but holds no schema yet,
+        # which is the "nothing" state (each migration is one transaction; the next run goes on).
+        if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+            return (0, 0, 0)
         return tuple(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("plans", "plan_items", "papers"))  # type: ignore
     finally:
         conn.close()
