@@ -195,7 +195,10 @@ def open_tui(ctx: Ctx) -> None:
     from tui.main import run
 
     ctx.close()
-    run(ctx.home)
+    code = run(ctx.home)
+    if code:
+        # The app has printed its one line; the shell sees the failure.
+        raise SystemExit(code)
 
 
 @click.command()

@@ -16,9 +16,10 @@ from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.widgets import Button, DataTable, Footer, Header, Input, Static
 
-from tui.messages import Failed, LibraryChanged, Loaded, OpenPaper
+from tui.messages import Failed, LibraryChanged, Loaded, OpenPaper, OpenRun
+from tui.plain import join, plain
 from tui.screens.base import KbScreen
-from tui.widgets.status import done_text, status_text
+from tui.widgets.status import done_text, status_text, verdict_text
 
 # The Read-next panel is half the screen: the title gets this many cells and the reason wraps
 # under it, so "prerequisites read: …" is never cut off.
@@ -64,7 +65,8 @@ class TodayScreen(KbScreen):
         nxt = self.query_one("#next", DataTable)
         nxt.add_column("paper", width=NEXT_TITLE_WIDTH)
         nxt.add_column("why")
-        self.query_one("#runs", DataTable).add_columns("run", "paper", "result", "when")
+        # The verdict right after the run: at 80 columns the paper and the time may be cut, not it.
+        self.query_one("#runs", DataTable).add_columns("run", "result", "when", "paper")
         self.query_one("#welcome").display = False
 
     def on_screen_resume(self) -> None:
@@ -93,13 +95,13 @@ class TodayScreen(KbScreen):
     @on(Loaded)
     def show(self, message: Loaded) -> None:
         if message.what == "demo":
-            self.query_one("#welcome-progress", Static).update(message.data)
+            self.query_one("#welcome-progress", Static).update(plain(message.data))
             self.load()
             return
         if message.what == "today-error":
             from tui.screens.base import describe
 
-            self.query_one("#due", Static).update(f"Could not read today's overview: {describe(message.data)}")
+            self.query_one("#due", Static).update(plain(f"Could not read today's overview: {describe(message.data)}"))
             return
         if message.what != "today":
             return
@@ -113,38 +115,46 @@ class TodayScreen(KbScreen):
         self.sub_title = f"{data['papers']} papers"
         due = self.query_one("#due", Static)
         if data["due"]:
-            due.update(f"[b]{data['due']}[/b] cards due · press [b]v[/b] to review")
+            due.update(join((str(data["due"]), "bold"), " cards due · press ", ("v", "bold"), " to review"))
         else:
             due.update("No cards due. ✔")
         week = data["week"]
-        self.query_one("#week-panel").border_title = f"This week · {week['title']}" if week else "This week"
+        self.query_one("#week-panel").border_title = join("This week · ", week["title"]) if week else "This week"
         table = self.query_one("#week", DataTable)
         table.clear()
+        # Every row is keyed by its own id (a plan may list one paper twice, a paper may have many
+        # runs); what Enter opens is looked up here.
+        self._opens: dict[str, tuple[str, int]] = {}
         if week is None:
             table.add_row("", "", "", "No plans yet: import one with `kb plan import FILE`")
         for item in (week or {}).get("items", []):
             # Status before the title: long titles must not push it off a narrow screen.
+            key = f"item:{item['id']}"
             table.add_row(done_text(item.get("done")), status_text(item.get("status")) if item.get("paper_id") else "",
-                          item.get("kind", ""), item.get("title") or item.get("text", ""),
-                          key=str(item["paper_id"]) if item.get("paper_id") else None)
+                          plain(item.get("kind", "")), plain(item.get("title") or item.get("text", "")), key=key)
+            if item.get("paper_id"):
+                self._opens[key] = ("paper", item["paper_id"])
         nxt = self.query_one("#next", DataTable)
         nxt.clear()
         if not data["read_next"]:
             nxt.add_row("—", "nothing unread has all its prerequisites read")
         for item in data["read_next"]:
-            title = Text(item["title"])
+            title = plain(item["title"])
             title.truncate(NEXT_TITLE_WIDTH, overflow="ellipsis")
-            reason = Text(item.get("reason", ""))
+            reason = plain(item.get("reason", ""))
             # A row is as tall as its reason once wrapped to the room the panel leaves it.
             lines = reason.wrap(self.app.console, self._reason_width())
-            nxt.add_row(title, Text("\n").join(lines), key=str(item["id"]), height=max(1, len(lines)))
+            nxt.add_row(title, Text("\n").join(lines), key=f"next:{item['id']}", height=max(1, len(lines)))
+            self._opens[f"next:{item['id']}"] = ("paper", item["id"])
         runs = self.query_one("#runs", DataTable)
         runs.clear()
         if not data["runs"]:
             runs.add_row("No runs yet", "", "", "")
         for run in data["runs"]:
-            runs.add_row(run.get("name", ""), run.get("paper", ""), run.get("result", ""), run.get("when", ""),
-                         key=str(run["paper_id"]) if run.get("paper_id") else None)
+            key = f"run:{run['id']}"
+            runs.add_row(plain(run.get("name", "")), verdict_text(run.get("verdict")), plain(run.get("when", "")),
+                         plain(run.get("paper", "")), key=key)
+            self._opens[key] = ("run", run["id"])
 
     def _reason_width(self) -> int:
         # The table's width less the title column, the cells' padding (1 each side) and a scrollbar.
@@ -152,9 +162,11 @@ class TodayScreen(KbScreen):
 
     @on(DataTable.RowSelected)
     def open_row(self, event: DataTable.RowSelected) -> None:
-        key = event.row_key.value
-        if key and key.isdigit():
-            self.post_message(OpenPaper(int(key)))
+        what, ident = getattr(self, "_opens", {}).get(event.row_key.value, (None, None))
+        if what == "paper":
+            self.post_message(OpenPaper(ident))
+        elif what == "run":
+            self.post_message(OpenRun(ident))
 
     # -- empty library ---------------------------------------------------------------------
     @on(Button.Pressed, "#build-demo")
@@ -180,7 +192,7 @@ class TodayScreen(KbScreen):
     def import_plan(self, event: Input.Submitted) -> None:
         path = event.value.strip()
         if path:
-            self.query_one("#welcome-progress", Static).update(f"Importing {path}…")
+            self.query_one("#welcome-progress", Static).update(plain(f"Importing {path}…"))
             self._import(Path(path).expanduser())
 
     @work(thread=True, exclusive=True, group="today-setup")
