@@ -132,8 +132,9 @@ def today(ctx: Ctx, next_limit: int, runs_limit: int, now_text: str | None, as_j
         return
     click.echo(f"{data['date']} · {data['papers']} papers")
     click.echo(f"cards due: {data['due']}" + (" (`kb review`)" if data["due"] else ""))
-    for issue in data["note_issues"]:
-        warn(issue)
+    if data["note_issues"]:
+        # One line, not every problem of every note on each `kb today`: they have their command.
+        warn(f"{len(data['note_issues'])} problem(s) in your notes: see `kb cards --check`")
     week = data["week"]
     click.echo("")
     if week is None:
