@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from kb.cli.context import Ctx, pass_ctx
-from kb.cli.output import echo_table, emit_json, warn
+from kb.cli.output import echo_table, emit_json, say, warn
 
 
 @click.command()
@@ -56,19 +56,19 @@ def show(ctx: Ctx, paper: str, as_json: bool) -> None:
     if as_json:
         emit_json(detail)
         return
-    click.echo(f"{p.title}")
-    click.echo(f"  {', '.join(p.authors) or 'unknown authors'} ({p.year or 'n.d.'}){' · ' + p.venue if p.venue else ''}")
+    say(f"{p.title}")
+    say(f"  {', '.join(p.authors) or 'unknown authors'} ({p.year or 'n.d.'}){' · ' + p.venue if p.venue else ''}")
     click.echo(f"  id {p.id} · citekey {p.citekey} · status {p.status}"
                + (f" · arXiv {p.arxiv_id}" if p.arxiv_id else "") + (f" · DOI {p.doi}" if p.doi else ""))
     for item in detail["plan_items"]:
-        click.echo(f"  plan {item['plan']}: {item['week_label'] or item['phase'] or ''} · {item['section'] or ''}")
+        say(f"  plan {item['plan']}: {item['week_label'] or item['phase'] or ''} · {item['section'] or ''}")
     for att in detail["attachments"]:
         click.echo(f"  file {att['path']}")
     for section in detail["outline"]:
-        click.echo(f"  {'  ' * max(0, (section['level'] or 1) - 1)}{section['title']}  p.{section['page'] or '?'}")
+        say(f"  {'  ' * max(0, (section['level'] or 1) - 1)}{section['title']}  p.{section['page'] or '?'}")
     if p.abstract:
         click.echo("")
-        click.echo(click.wrap_text(p.abstract, width=96, initial_indent="  ", subsequent_indent="  "))
+        say(click.wrap_text(p.abstract, width=96, initial_indent="  ", subsequent_indent="  "))
 
 
 @click.command()
@@ -140,7 +140,7 @@ def today(ctx: Ctx, next_limit: int, runs_limit: int, now_text: str | None, as_j
     if week is None:
         click.echo("This week: no plans yet (`kb plan import FILE`)")
     else:
-        click.echo(f"This week · {week['title']}")
+        say(f"This week · {week['title']}")
         echo_table([("[x]" if i["done"] else "[ ]", i["status"] or "", i["kind"], i["title"] or i["text"]) for i in week["items"]],
                    ["done", "status", "kind", "item"], [4, 8, 8, 80])
     click.echo("")

@@ -25,3 +25,4 @@ def test_today_sums_up_note_problems_in_one_line(run_kb):
     assert warnings == ["warning: 2 problem(s) in your notes: see `kb cards --check`"], out.stderr
     assert "2 problem" in out.stderr and "Half a card" not in out.stderr
     assert "Half a card" in run_kb("cards", "--check").stdout
+
