@@ -300,4 +300,7 @@ CASES: list[Case] = [
     Case("cli-bad-since", "CLI", "`kb brief --since banana`", lambda e: ["brief", "--since", "banana"], 2, "cannot read the period"),
     Case("cli-home-is-file", "CLI", "`--home` pointing at a regular file",
          lambda e: ["--home", str(e.file("afile", "x")), "papers"], 2, "is a file"),
+    Case("cli-title-escapes", "CLI", "a paper title holding terminal escapes (colour, OSC 52 clipboard write)",
+         lambda e: (e.paper("Escapes \x1b[31mred\x1b[0m and \x1b]52;c;cGF3bmVk\x07 clipboard"), ["show", "1"])[1], 0,
+         "Escapes red and  clipboard", sees="the title without them: Escapes red and clipboard (the TUI strips them too)"),
 ]
