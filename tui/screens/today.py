@@ -14,7 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
-from textual.widgets import Button, DataTable, Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Static
 
 from tui.messages import Failed, LibraryChanged, Loaded, OpenPaper, OpenRun
 from tui.plain import join, plain
@@ -33,30 +33,38 @@ class TodayScreen(KbScreen):
         Binding("i", "import_plan", "Import plan", show=False, id="today.import"),
     ]
 
+    built = False  # the panels exist (they are mounted after the first frame)
+
     def compose(self) -> ComposeResult:
+        # The first frame is the header and the footer only: the panels, their widgets' modules
+        # (DataTable, Button, Input) and their data come after it is on screen (issue 19, goal 6).
         yield Header()
-        with Vertical(id="welcome"):
-            yield Static(
-                "Your library is empty.\n\n"
-                "Build the demo library (a bilingual reading plan and a dozen generated papers) to look "
-                "around, or import your own Markdown reading plan.",
-                id="welcome-text",
-            )
-            yield Button("Build the demo library (d)", id="build-demo", variant="primary")
-            yield Input(placeholder="path to a Markdown plan, then Enter (i)", id="plan-path")
-            yield Static("", id="welcome-progress")
-        with Grid(id="today-grid"):
-            with Vertical(id="due-panel", classes="panel"):
-                yield Static("…", id="due")
-            with Vertical(id="week-panel", classes="panel"):
-                yield DataTable(id="week", cursor_type="row", zebra_stripes=True)
-            with Vertical(id="next-panel", classes="panel"):
-                yield DataTable(id="next", cursor_type="row")
-            with Vertical(id="runs-panel", classes="panel"):
-                yield DataTable(id="runs", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._build)
+
+    async def _build(self) -> None:
+        from textual.widgets import Button, DataTable, Input
+
+        welcome = Vertical(
+            Static("Your library is empty.\n\n"
+                   "Build the demo library (a bilingual reading plan and a dozen generated papers) to look "
+                   "around, or import your own Markdown reading plan.", id="welcome-text"),
+            Button("Build the demo library (d)", id="build-demo", variant="primary"),
+            Input(placeholder="path to a Markdown plan, then Enter (i)", id="plan-path"),
+            Static("", id="welcome-progress"),
+            id="welcome",
+        )
+        welcome.display = False
+        grid = Grid(
+            Vertical(Static("…", id="due"), id="due-panel", classes="panel"),
+            Vertical(DataTable(id="week", cursor_type="row", zebra_stripes=True), id="week-panel", classes="panel"),
+            Vertical(DataTable(id="next", cursor_type="row"), id="next-panel", classes="panel"),
+            Vertical(DataTable(id="runs", cursor_type="row"), id="runs-panel", classes="panel"),
+            id="today-grid",
+        )
+        await self.mount(welcome, grid, before=self.query_one(Footer))
         self.query_one("#due-panel").border_title = "Cards due"
         self.query_one("#week-panel").border_title = "This week"
         self.query_one("#next-panel").border_title = "Read next"
@@ -67,18 +75,22 @@ class TodayScreen(KbScreen):
         nxt.add_column("why")
         # The verdict right after the run: at 80 columns the paper and the time may be cut, not it.
         self.query_one("#runs", DataTable).add_columns("run", "result", "when", "paper")
-        self.query_one("#welcome").display = False
+        self.built = True
+        self.load()
 
     def on_screen_resume(self) -> None:
         # Coming back from a paper or a review: statuses and due counts may have changed. The
         # load waits for the first paint: its imports (graph, scheduler) would contend for the GIL.
-        self.call_after_refresh(self.load)
+        if self.built:
+            self.call_after_refresh(self.load)
 
     def on_library_changed(self, _: LibraryChanged) -> None:
-        self.load()
+        if self.built:
+            self.load()
 
     def action_refresh(self) -> None:
-        self.load()
+        if self.built:
+            self.load()
 
     @work(thread=True, exclusive=True, group="today")
     def load(self) -> None:
@@ -94,6 +106,7 @@ class TodayScreen(KbScreen):
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
+        from textual.widgets import DataTable
         if message.what == "demo":
             self.query_one("#welcome-progress", Static).update(plain(message.data))
             self.load()
@@ -112,6 +125,10 @@ class TodayScreen(KbScreen):
         if empty:
             self.query_one("#build-demo").focus()
             return
+        if self.focused is None or not self.focused.display or self.focused.id in ("build-demo", "plan-path"):
+            # The welcome is gone (the demo was just built): a hidden input must not keep the
+            # focus, or the next key (p, l, /) would be typed into it instead of moving on.
+            self.query_one("#week", DataTable).focus()
         self.sub_title = f"{data['papers']} papers"
         due = self.query_one("#due", Static)
         if data["due"]:
@@ -158,10 +175,10 @@ class TodayScreen(KbScreen):
 
     def _reason_width(self) -> int:
         # The table's width less the title column, the cells' padding (1 each side) and a scrollbar.
-        return max(16, self.query_one("#next", DataTable).size.width - NEXT_TITLE_WIDTH - 2 * 2 - 2)
+        return max(16, self.query_one("#next").size.width - NEXT_TITLE_WIDTH - 2 * 2 - 2)
 
-    @on(DataTable.RowSelected)
-    def open_row(self, event: DataTable.RowSelected) -> None:
+    # Handlers by name, not @on(...): the widget classes are imported after the first frame.
+    def on_data_table_row_selected(self, event) -> None:
         what, ident = getattr(self, "_opens", {}).get(event.row_key.value, (None, None))
         if what == "paper":
             self.post_message(OpenPaper(ident))
@@ -169,13 +186,16 @@ class TodayScreen(KbScreen):
             self.post_message(OpenRun(ident))
 
     # -- empty library ---------------------------------------------------------------------
-    @on(Button.Pressed, "#build-demo")
+    def on_button_pressed(self, event) -> None:
+        if event.button.id == "build-demo":
+            self.action_demo()
+
     def action_demo(self) -> None:
         self.query_one("#welcome-progress", Static).update("Building the demo library…")
         self.build_demo()
 
     def action_import_plan(self) -> None:
-        self.query_one("#plan-path", Input).focus()
+        self.query_one("#plan-path").focus()
 
     @work(thread=True, exclusive=True, group="today-setup")
     def build_demo(self) -> None:
@@ -188,8 +208,9 @@ class TodayScreen(KbScreen):
         except Exception as exc:  # noqa: BLE001
             self.post_message(Failed("Demo library", exc))
 
-    @on(Input.Submitted, "#plan-path")
-    def import_plan(self, event: Input.Submitted) -> None:
+    def on_input_submitted(self, event) -> None:
+        if event.input.id != "plan-path":
+            return
         path = event.value.strip()
         if path:
             self.query_one("#welcome-progress", Static).update(plain(f"Importing {path}…"))
