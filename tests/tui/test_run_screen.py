@@ -77,3 +77,18 @@ async def test_curves_plot_one_metric_per_axis(home):
         await pilot.pause(0.1)
         assert list(curve.plots) == ["loss", "acc"]  # the loss first, one plot each
         assert curve.plots["acc"].ys == [0.5, 0.6, 0.7] and curve.plots["loss"].xs == [0, 1, 2]
+
+
+async def test_enter_on_a_recent_run_opens_it(home):
+    """Today's Recent runs are keyed by run: enter opens that run, not its paper."""
+    many_runs(home)
+    app = KbApp(home=home)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        runs = app.screen.query_one("#runs")
+        runs.focus()
+        runs.move_cursor(row=1)  # the second newest: run #6, a cancelled lora run
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "RunScreen" and app.screen.run_id == 6
+        assert str(app.screen.query_one("#verdict").render()).startswith("⊘ cancelled  ·  lora (tiny) · run #6")
