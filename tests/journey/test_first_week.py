@@ -133,7 +133,7 @@ def test_a_first_week_in_a_real_terminal(terminal_env, run_kb, seeds_dir, papers
 
         # A note with cards, written in the user's editor ($VISUAL, scripted).
         tui.keys("e")
-        tui.wait_for("What does distillation transfer to the student?", timeout=60)
+        tui.wait_for("Note saved: 2 new, 0 edited card(s)", timeout=60)
 
         # Review: Again on the first card, Good on the next.
         tui.keys("v")

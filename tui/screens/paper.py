@@ -222,7 +222,10 @@ class PaperScreen(KbScreen):
             from notes.sync import sync_notes
 
             with self.store() as store:
-                sync_notes(store, self.home, self.config())
+                report = sync_notes(store, self.home, self.config())
+            # As `kb note` says after the editor closes: what the edit did to the cards.
+            self.app.call_from_thread(self.notify, f"Note saved: {report.cards_new} new, {report.cards_edited} edited card(s)",
+                                      title="Cards", markup=False)
         except Exception as exc:  # noqa: BLE001
             self.post_message(Failed("Cards", exc))
         self.app.call_from_thread(self.load)
