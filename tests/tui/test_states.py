@@ -28,7 +28,7 @@ async def test_every_screen_mounts_over_every_state(home, state):
     async with app.run_test(size=size) as pilot:
         await settle(pilot, app, 20)
         # The search box takes printable keys: escape leaves it before the next screen's key.
-        for key in ("p", "l", "b", "t", "f1", "escape", "slash", "escape"):
+        for key in ("p", "l", "b", "v", "t", "f1", "escape", "slash", "escape"):
             await pilot.press(key)
             await settle(pilot, app, 30)
             lines = screen_text(app).splitlines()
