@@ -96,6 +96,11 @@ def hostile_titles(home: Path) -> None:
         made = [papers.upsert(store, title=t, year=2020 + i, authors=["A. [b]Author[/b]"],
                               abstract="An abstract with [red]markup[/red] and [/] closers.")[0]
                 for i, t in enumerate(HOSTILE_TITLES)]
+        # A link the user made: the Graph screen lists these titles as neighbours.
+        from kb.graph import links
+
+        links.link(store, made[0].id, made[1].id)
+        links.link(store, made[4].id, made[0].id)
         config = config_mod.load(paths.config_path(home))
         note = files.ensure_note(store, home, config, made[0])
         note.write_text(note.read_text(encoding="utf-8")
