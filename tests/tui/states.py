@@ -150,6 +150,6 @@ STATES: dict[str, Callable[[Path], None]] = {
     "empty": empty,
     "hostile_titles": hostile_titles,
     "many_runs": many_runs,
-    "several_plans": several_plans,
+    # several_plans is inside week_of_everything: mounting the screens over it once is enough.
     "week_of_everything": week_of_everything,
 }

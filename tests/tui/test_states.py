@@ -12,7 +12,7 @@ from tui.app import KbApp
 from tui.messages import OpenGraph, OpenPaper, StartRun
 
 
-def _paper_ids(home, most: int = 5) -> list[int]:
+def _paper_ids(home, most: int = 3) -> list[int]:
     """The papers with the oddest titles first (brackets, escapes), then the others."""
     with Store.open(home) as store:
         rows = store.all("SELECT id, title FROM papers ORDER BY id")
