@@ -45,18 +45,8 @@ class TodayScreen(KbScreen):
         self.call_after_refresh(self._build)
 
     async def _build(self) -> None:
-        from textual.widgets import Button, DataTable, Input
+        from textual.widgets import DataTable
 
-        welcome = Vertical(
-            Static("Your library is empty.\n\n"
-                   "Build the demo library (a bilingual reading plan and a dozen generated papers) to look "
-                   "around, or import your own Markdown reading plan.", id="welcome-text"),
-            Button("Build the demo library (d)", id="build-demo", variant="primary"),
-            Input(placeholder="path to a Markdown plan, then Enter (i)", id="plan-path"),
-            Static("", id="welcome-progress"),
-            id="welcome",
-        )
-        welcome.display = False
         grid = Grid(
             Vertical(Static("…", id="due"), id="due-panel", classes="panel"),
             Vertical(DataTable(id="week", cursor_type="row", zebra_stripes=True), id="week-panel", classes="panel"),
@@ -64,7 +54,7 @@ class TodayScreen(KbScreen):
             Vertical(DataTable(id="runs", cursor_type="row"), id="runs-panel", classes="panel"),
             id="today-grid",
         )
-        await self.mount(welcome, grid, before=self.query_one(Footer))
+        await self.mount(grid, before=self.query_one(Footer))
         self.query_one("#due-panel").border_title = "Cards due"
         self.query_one("#week-panel").border_title = "This week"
         self.query_one("#next-panel").border_title = "Read next"
@@ -108,7 +98,7 @@ class TodayScreen(KbScreen):
     def show(self, message: Loaded) -> None:
         from textual.widgets import DataTable
         if message.what == "demo":
-            self.query_one("#welcome-progress", Static).update(plain(message.data))
+            self._progress(plain(message.data))
             self.load()
             return
         if message.what == "today-error":
@@ -120,10 +110,11 @@ class TodayScreen(KbScreen):
             return
         data: dict[str, Any] = message.data
         empty = data["papers"] == 0
-        self.query_one("#welcome").display = empty
+        self._show_welcome(empty)
         self.query_one("#today-grid").display = not empty
         if empty:
-            self.query_one("#build-demo").focus()
+            if self.query("#build-demo"):
+                self.query_one("#build-demo").focus()
             return
         if self.focused is None or not self.focused.display or self.focused.id in ("build-demo", "plan-path"):
             # The welcome is gone (the demo was just built): a hidden input must not keep the
@@ -173,6 +164,36 @@ class TodayScreen(KbScreen):
                          plain(run.get("paper", "")), key=key)
             self._opens[key] = ("run", run["id"])
 
+    def _show_welcome(self, empty: bool) -> None:
+        """The welcome (build the demo, import a plan) exists only while the library is empty: a
+        full library never pays for its widgets before its first frame."""
+        found = self.query("#welcome")
+        if found:
+            found.first().display = empty
+            return
+        if not empty:
+            return
+        from textual.widgets import Button, Input
+
+        self.mount(Vertical(
+            Static("Your library is empty.\n\n"
+                   "Build the demo library (a bilingual reading plan and a dozen generated papers) to look "
+                   "around, or import your own Markdown reading plan.", id="welcome-text"),
+            Button("Build the demo library (d)", id="build-demo", variant="primary"),
+            Input(placeholder="path to a Markdown plan, then Enter (i)", id="plan-path"),
+            Static("", id="welcome-progress"),
+            id="welcome",
+        ), before=self.query_one("#today-grid"))
+        self.call_after_refresh(lambda: self.query_one("#build-demo").focus())
+
+    def _progress(self, text) -> None:
+        """A line under the welcome's buttons, or a notification once the welcome is gone."""
+        found = self.query("#welcome-progress")
+        if found and found.first().display and self.query_one("#welcome").display:
+            found.first().update(text)
+        else:
+            self.notify(text, markup=False) if isinstance(text, str) else self.notify(text.plain, markup=False)
+
     def _reason_width(self) -> int:
         # The table's width less the title column, the cells' padding (1 each side) and a scrollbar.
         return max(16, self.query_one("#next").size.width - NEXT_TITLE_WIDTH - 2 * 2 - 2)
@@ -191,11 +212,12 @@ class TodayScreen(KbScreen):
             self.action_demo()
 
     def action_demo(self) -> None:
-        self.query_one("#welcome-progress", Static).update("Building the demo library…")
+        self._progress("Building the demo library…")
         self.build_demo()
 
     def action_import_plan(self) -> None:
-        self.query_one("#plan-path").focus()
+        if self.query("#plan-path"):
+            self.query_one("#plan-path").focus()
 
     @work(thread=True, exclusive=True, group="today-setup")
     def build_demo(self) -> None:
@@ -213,7 +235,7 @@ class TodayScreen(KbScreen):
             return
         path = event.value.strip()
         if path:
-            self.query_one("#welcome-progress", Static).update(plain(f"Importing {path}…"))
+            self._progress(plain(f"Importing {path}…"))
             self._import(Path(path).expanduser())
 
     @work(thread=True, exclusive=True, group="today-setup")
