@@ -49,8 +49,9 @@ class Terminal:
     def keys(self, *keys: str, delay: float = KEY_DELAY) -> None:
         for key in keys:
             self._tmux("send-keys", "-t", self.name, key)
-            # A key right after a bare ESC would read as alt+key: pause as a person does.
-            time.sleep(0.6 if key == "Escape" else delay)
+            # A key right after a bare ESC would read as alt+key; after Enter a person looks at
+            # what it did (a focus move) before the next key: pause as a person does.
+            time.sleep(0.6 if key == "Escape" else 0.4 if key == "Enter" else delay)
 
     def type(self, text: str, delay: float = KEY_DELAY) -> None:
         for ch in text:
@@ -148,6 +149,7 @@ def test_a_first_week_in_a_real_terminal(terminal_env, run_kb, seeds_dir, papers
         tui.wait_for("sorted by Title")
         tui.keys("f")
         tui.type("distilling")
+        tui.wait_for("Distilling the Knowledge in a Neura", "TinyBERT")
         tui.keys("Enter", "Enter")
         tui.wait_for("Distilling the Knowledge in a Neural Network", "Edit note")
         tui.keys("r")
@@ -178,6 +180,7 @@ def test_a_first_week_in_a_real_terminal(terminal_env, run_kb, seeds_dir, papers
         tui.wait_for("sorted by Title")
         tui.keys("f")
         tui.type("distilling")
+        tui.wait_for("Distilling the Knowledge in a Neura", "TinyBERT")
         tui.keys("Enter", "Enter")
         tui.wait_for("Distilling the Knowledge in a Neural Network", "Edit note")
         tui.keys("r")
