@@ -71,11 +71,11 @@ def this_week(store: Store, day) -> dict[str, Any] | None:
 
 
 def run_summary(run: dict[str, Any]) -> dict[str, Any]:
-    """A run record as one row: what ran, on which paper, whether the claim held, when."""
-    if run["status"] in ("passed", "failed") and run.get("passed") is not None:
-        result = "✔ claim held" if run["passed"] else "✘ claim not held"
-    else:
-        result = run["status"] + (f": {run['error'][:40]}" if run.get("error") else "")
+    """A run record as one row: what ran, on which paper, its one verdict, when."""
+    from reproductions import records
+
+    # One verdict per run, worded as everywhere else (a cancelled run is not a failed claim).
     return {"id": run["run_id"], "name": f"#{run['run_id']} {run['reproduction']} ({run['preset']})",
-            "paper": run.get("paper") or "", "paper_id": run.get("paper_id"), "result": result,
+            "paper": run.get("paper") or "", "paper_id": run.get("paper_id"), "verdict": records.verdict(run),
+            "result": records.verdict_label(run),
             "when": (run.get("started_at") or "")[:16].replace("T", " ")}

@@ -14,7 +14,7 @@ from textual.binding import Binding
 
 from tui import launch
 from tui.commands import KbCommands
-from tui.messages import OpenGraph, OpenPaper, StartRun
+from tui.messages import OpenGraph, OpenPaper, OpenRun, StartRun
 from tui.screens.today import TodayScreen
 
 
@@ -46,15 +46,16 @@ class KbApp(App):
     }
     DEFAULT_MODE = "today"
     BINDINGS = [
+        # Quit and Brief first after Help: on an 80-column screen the footer's tail is cut.
         Binding("f1", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("b", "go('brief')", "Brief", id="app.brief"),
         Binding("t", "go('today')", "Today", id="app.today"),
         Binding("p", "go('plan')", "Plan", id="app.plan"),
         Binding("l", "go('library')", "Library", id="app.library"),
         Binding("slash", "go('search')", "Search", key_display="/", id="app.search"),
         Binding("v", "go('review')", "Review", id="app.review"),
-        Binding("b", "go('brief')", "Brief", id="app.brief"),
         Binding("f2", "toggle_theme", "Theme", show=False, id="app.theme"),
-        Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
     def __init__(self, home: Path, *, editor: launch.Editor | None = None, opener: launch.Opener | None = None,
@@ -63,6 +64,7 @@ class KbApp(App):
         self.home = Path(home)
         self._editor = editor
         self._opener = opener
+        self.crash_message: str | None = None
 
     # -- navigation ------------------------------------------------------------------------
     def action_go(self, mode: str) -> None:
@@ -97,6 +99,22 @@ class KbApp(App):
 
         self.push_screen(RunScreen(paper_id=message.paper_id, name=message.name))
 
+    def on_open_run(self, message: OpenRun) -> None:
+        from tui.screens.run import RunScreen
+
+        self.push_screen(RunScreen(run_id=message.run_id))
+
+    # -- crashes ----------------------------------------------------------------------------
+    def _handle_exception(self, error: Exception) -> None:
+        """A bug inside the app: one line on exit (and a non-zero code from `kb`), the full
+        traceback kept in the data home for a bug report instead of a screenful of locals."""
+        super()._handle_exception(error)
+        from tui.crash import one_line, write_log
+
+        # Printed by tui.main after the terminal is restored, unwrapped (the path must stay whole).
+        self.crash_message = one_line(error, write_log(self.home, error))
+        self._exit_renderables.clear()
+
     # -- external programs -----------------------------------------------------------------
     def edit_file(self, path: Path, line: int | None = None) -> None:
         """Hand the terminal to the editor and take it back; runs on the UI thread by design."""
@@ -115,10 +133,10 @@ class KbApp(App):
                 # Headless runs (tests, web) cannot give the terminal away; the editor still runs.
                 editor(path)
         except KbError as exc:
-            self.notify(str(exc), title="Editor", severity="error", timeout=8)
+            self.notify(str(exc), title="Editor", severity="error", timeout=8, markup=False)
         except OSError as exc:  # the configured editor is not installed
             self.notify(f"could not start the editor: {exc.strerror or exc} (set $EDITOR or `kb config notes.editor CMD`)",
-                        title="Editor", severity="error", timeout=8)
+                        title="Editor", severity="error", timeout=8, markup=False)
         self.refresh()
 
     @property

@@ -6,6 +6,10 @@ import asyncio
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.markup import escape
+
+from kb.terminal_text import clean
 
 from tui.messages import OpenPaper
 
@@ -27,8 +31,9 @@ def _catalogue(home) -> tuple[list[tuple[int, str, str]], list[str]]:
     from kb.store import Store
 
     with Store.open(home) as store:
-        papers = [(p["id"], p["title"], p["citekey"]) for p in library.list_papers(store)]
-        plans = [p["name"] for p in query.list_plans(store)]
+        # Titles are data: escapes stripped here, and never read as markup (see _highlight).
+        papers = [(p["id"], clean(p["title"]), clean(p["citekey"])) for p in library.list_papers(store)]
+        plans = [clean(p["name"]) for p in query.list_plans(store)]
     return papers, plans
 
 
@@ -51,8 +56,21 @@ class KbCommands(Provider):
             label = f"Plan: {plan}"
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, matcher.highlight(label), partial(self.app.run_action, "go('plan')"), help="open the Plan screen")
+                yield Hit(score, _highlight(matcher, label), partial(self.app.run_action, "go('plan')"), help="open the Plan screen")
         for paper_id, title, citekey in self.papers:
             score = max(matcher.match(title), matcher.match(citekey))
             if score > 0:
-                yield Hit(score, matcher.highlight(title), partial(self.app.post_message, OpenPaper(paper_id)), help=citekey)
+                yield Hit(score, _highlight(matcher, title), partial(self.app.post_message, OpenPaper(paper_id)),
+                          help=escape(citekey))  # the palette reads help as markup
+
+
+def _highlight(matcher, candidate: str) -> Content:
+    """Matcher.highlight parses its candidate as markup (a title `[/etc/hosts]` would crash the
+    palette): the same highlighting over plain Content."""
+    content = Content(candidate)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, candidate)
+    if score:
+        for offset in offsets:
+            if not candidate[offset].isspace():
+                content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content

@@ -35,6 +35,14 @@ class StartRun(Message):
         self.name = name
 
 
+class OpenRun(Message):
+    """Show one recorded run (its verdict, claims and curve) on the Run screen."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__()
+        self.run_id = run_id
+
+
 class Loaded(Message):
     """A worker's result for the screen that started it; `what` says which part it fills."""
 

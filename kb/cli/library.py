@@ -7,7 +7,7 @@ import click
 
 from kb.cli import types
 from kb.cli.context import Ctx, pass_ctx
-from kb.cli.output import echo_table, emit_json, warn
+from kb.cli.output import echo_table, emit_json, say, warn
 
 
 @click.command()
@@ -57,19 +57,19 @@ def show(ctx: Ctx, paper: str, as_json: bool) -> None:
     if as_json:
         emit_json(detail)
         return
-    click.echo(f"{p.title}")
-    click.echo(f"  {', '.join(p.authors) or 'unknown authors'} ({p.year or 'n.d.'}){' · ' + p.venue if p.venue else ''}")
+    say(f"{p.title}")
+    say(f"  {', '.join(p.authors) or 'unknown authors'} ({p.year or 'n.d.'}){' · ' + p.venue if p.venue else ''}")
     click.echo(f"  id {p.id} · citekey {p.citekey} · status {p.status}"
                + (f" · arXiv {p.arxiv_id}" if p.arxiv_id else "") + (f" · DOI {p.doi}" if p.doi else ""))
     for item in detail["plan_items"]:
-        click.echo(f"  plan {item['plan']}: {item['week_label'] or item['phase'] or ''} · {item['section'] or ''}")
+        say(f"  plan {item['plan']}: {item['week_label'] or item['phase'] or ''} · {item['section'] or ''}")
     for att in detail["attachments"]:
         click.echo(f"  file {att['path']}")
     for section in detail["outline"]:
-        click.echo(f"  {'  ' * max(0, (section['level'] or 1) - 1)}{section['title']}  p.{section['page'] or '?'}")
+        say(f"  {'  ' * max(0, (section['level'] or 1) - 1)}{section['title']}  p.{section['page'] or '?'}")
     if p.abstract:
         click.echo("")
-        click.echo(click.wrap_text(p.abstract, width=96, initial_indent="  ", subsequent_indent="  "))
+        say(click.wrap_text(p.abstract, width=96, initial_indent="  ", subsequent_indent="  "))
 
 
 @click.command()
@@ -133,14 +133,15 @@ def today(ctx: Ctx, next_limit: int, runs_limit: int, now_text: str | None, as_j
         return
     click.echo(f"{data['date']} · {data['papers']} papers")
     click.echo(f"cards due: {data['due']}" + (" (`kb review`)" if data["due"] else ""))
-    for issue in data["note_issues"]:
-        warn(issue)
+    if data["note_issues"]:
+        # One line, not every problem of every note on each `kb today`: they have their command.
+        warn(f"{len(data['note_issues'])} problem(s) in your notes: see `kb cards --check`")
     week = data["week"]
     click.echo("")
     if week is None:
         click.echo("This week: no plans yet (`kb plan import FILE`)")
     else:
-        click.echo(f"This week · {week['title']}")
+        say(f"This week · {week['title']}")
         echo_table([("[x]" if i["done"] else "[ ]", i["status"] or "", i["kind"], i["title"] or i["text"]) for i in week["items"]],
                    ["done", "status", "kind", "item"], [4, 8, 8, 80])
     click.echo("")
@@ -197,7 +198,10 @@ def open_tui(ctx: Ctx) -> None:
 
     ctx.config  # a wrong config.toml is one line here, before the app starts
     ctx.close()
-    run(ctx.home)
+    code = run(ctx.home)
+    if code:
+        # The app has printed its one line; the shell sees the failure.
+        raise SystemExit(code)
 
 
 @click.command()

@@ -56,8 +56,12 @@ def note(ctx: Ctx, paper: str, path_only: bool, as_json: bool) -> None:
     editor.open_in_editor(path, (ctx.config.get("notes") or {}).get("editor") or None)
     report = _sync(ctx, datetime.now(timezone.utc))
     click.echo(f"{path}: {report.cards_new} new, {report.cards_edited} edited card(s)")
+    # Only this note's problems: the others' are for `kb cards --check`, not every edit.
+    mine = path.resolve().relative_to(files.notes_dir(ctx.home, ctx.config).resolve()).as_posix() \
+        if path.resolve().is_relative_to(files.notes_dir(ctx.home, ctx.config).resolve()) else None
     for issue in report.issues:
-        warn(str(issue))
+        if issue.path == mine:
+            warn(str(issue))
 
 
 @click.command()

@@ -9,6 +9,8 @@ from typing import Any, Iterable, Sequence
 
 import click
 
+from kb.terminal_text import clean
+
 
 def emit_json(obj: Any) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=None, default=str))
@@ -20,7 +22,8 @@ def cell_width(text: str) -> int:
 
 
 def truncate(text: str, width: int) -> str:
-    text = " ".join(str(text).split())
+    # Titles come from Zotero, PDFs and plans: terminal escapes in them never reach the terminal.
+    text = " ".join(clean(text).split())
     if cell_width(text) <= width:
         return text
     out, used = [], 0
@@ -38,7 +41,7 @@ def pad(text: str, width: int) -> str:
 
 
 def table(rows: Iterable[Sequence[Any]], headers: Sequence[str], max_widths: Sequence[int] | None = None) -> str:
-    rows = [["" if v is None else str(v) for v in row] for row in rows]
+    rows = [["" if v is None else clean(v) for v in row] for row in rows]
     max_widths = list(max_widths or [60] * len(headers))
     rows = [[truncate(v, max_widths[i]) for i, v in enumerate(row)] for row in rows]
     widths = [max([cell_width(h)] + [cell_width(r[i]) for r in rows]) for i, h in enumerate(headers)]
@@ -53,7 +56,12 @@ def echo_table(rows, headers, max_widths=None) -> None:
 
 
 def warn(message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
+    click.echo(f"warning: {clean(message)}", err=True)
+
+
+def say(text: Any) -> None:
+    """click.echo for a line that quotes data (a title, a note's text): escapes stripped."""
+    click.echo(clean(text))
 
 
 def progress_enabled() -> bool:

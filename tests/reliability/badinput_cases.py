@@ -554,4 +554,7 @@ CASES: list[Case] = [
          lambda e: ["plan", "done", "nothing like this"], 3, "no plan item"),
     Case("export-unknown-plan", "plans", "`kb export bibtex --plan nope` (no such plan)",
          lambda e: (e.paper(), ["export", "bibtex", "--plan", "nope"])[1], 3, "no plan"),
+    Case("cli-title-escapes", "CLI", "a paper title holding terminal escapes (colour, OSC 52 clipboard write)",
+         lambda e: (e.paper("Escapes \x1b[31mred\x1b[0m and \x1b]52;c;cGF3bmVk\x07 clipboard"), ["show", "1"])[1], 0,
+         "Escapes red and  clipboard", sees="the title without them: Escapes red and clipboard (the TUI strips them too)"),
 ]

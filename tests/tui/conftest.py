@@ -94,7 +94,9 @@ async def settle(pilot, app, seconds: float = 5.0) -> None:
     while loop.time() < deadline:
         await pilot.pause(0.05)
         # Quiet for a few polls in a row: a screen just pushed may not have started its worker yet.
-        quiet = quiet + 1 if not [w for w in app.workers if w.is_running] else 0
+        # Today mounts its panels after the first frame, then starts its worker: not quiet before.
+        busy = [w for w in app.workers if w.is_running] or getattr(app.screen, "built", True) is False
+        quiet = quiet + 1 if not busy else 0
         if quiet >= 4:
             return
     raise AssertionError("workers still running: " + ", ".join(w.name for w in app.workers if w.is_running))

@@ -37,5 +37,16 @@ class KbScreen(Screen):
         """Read on each use: `kb config` in another terminal takes effect without a restart."""
         return self.app.config  # type: ignore[attr-defined]
 
+    def on_mount(self) -> None:
+        # Textual calls this besides each screen's own on_mount (handlers run along the MRO).
+        # A compact footer without the palette hint keeps Brief and Quit on an 80-column screen;
+        # ctrl+p is listed under F1.
+        from textual.widgets import Footer
+
+        for footer in self.query(Footer):
+            footer.compact = True
+            footer.show_command_palette = False
+
     def on_failed(self, message: Failed) -> None:
-        self.notify(describe(message.error), title=message.what, severity="error", timeout=8)
+        # The message may quote data (a title, a path): never markup.
+        self.notify(describe(message.error), title=message.what, severity="error", timeout=8, markup=False)

@@ -11,6 +11,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, Markdown, Select, Static
 
 from tui.messages import Failed, Loaded
+from tui.plain import plain
 from tui.screens.base import KbScreen, describe
 
 PERIODS = (("this week", 7), ("last two weeks", 14), ("last month", 30))
@@ -72,14 +73,14 @@ class BriefScreen(KbScreen):
     def show(self, message: Loaded) -> None:
         status = self.query_one("#brief-status", Static)
         if message.what == "brief-error":
-            status.update(describe(message.data))
+            status.update(plain(describe(message.data)))
             return
         if message.what == "exported":
-            status.update(f"Exported to {message.data}")
-            self.notify(f"Brief written to {message.data}")
+            status.update(plain(f"Exported to {message.data}"))
+            self.notify(f"Brief written to {message.data}", markup=False)
             return
         start, end, path, self.markdown = message.data
-        status.update(f"{start} – {end} · saved as {path} · x exports as {self.query_one('#format', Select).value}")
+        status.update(plain(f"{start} – {end} · saved as {path} · x exports as {self.query_one('#format', Select).value}"))
         # Relative image links point next to the file; the preview shows the text.
         self.query_one("#brief", Markdown).update(self.markdown)
 

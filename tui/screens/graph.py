@@ -11,6 +11,7 @@ from textual.widgets import Footer, Header, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from tui.messages import Loaded, OpenPaper
+from tui.plain import plain
 from tui.screens.base import KbScreen, describe
 
 UPSTREAM = (("prerequisites", "prerequisite"), ("builds_on", "builds on"))
@@ -56,12 +57,12 @@ class GraphScreen(KbScreen):
     @on(Loaded)
     def show(self, message: Loaded) -> None:
         if message.what == "graph-error":
-            self.query_one("#graph-status", Static).update(describe(message.data))
+            self.query_one("#graph-status", Static).update(plain(describe(message.data)))
             return
         node, title, nb = message.data
         node.data["loaded"] = True
         if node.is_root:
-            node.set_label(Text(title or "?", style="bold"))
+            node.set_label(plain(title or "?", style="bold"))
             self.sub_title = title or ""
             self.query_one("#graph-status", Static).update(
                 "↑ upstream: what it builds on · ↓ downstream: what builds on it · enter expands · o opens")
@@ -74,7 +75,7 @@ class GraphScreen(KbScreen):
                     if (direction, pid) in shown:
                         continue
                     shown.add((direction, pid))
-                    text = Text(f"{direction} {label}: {n.get('title', '')}")
+                    text = plain(f"{direction} {label}: {n.get('title', '')}")  # data, never markup
                     if n.get("back_in_time"):
                         text.append(" (the plan puts the newer paper first)", style="dim")
                     child = node.add(text, data={"paper_id": pid, "loaded": False})

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Input
 
 from tui.messages import Failed, Loaded, OpenPaper
+from tui.plain import plain
 from tui.screens.base import KbScreen
 from tui.widgets.status import ORDER, status_text
 
@@ -86,9 +86,9 @@ class LibraryScreen(KbScreen):
         _, _, sort_key = COLUMNS[self.sort_index]
         shown = sorted((p for p in self.papers if matches(p, needle)), key=sort_key, reverse=self.reverse)
         for p in shown:
-            title = Text(p["title"])
+            title = plain(p["title"])
             title.truncate(TITLE_WIDTH, overflow="ellipsis")
-            table.add_row(title, p["year"] or "", status_text(p["status"]), p["week"],
+            table.add_row(title, p["year"] or "", status_text(p["status"]), plain(p["week"]),
                           "—" if p["due"] is None else p["due"], "—" if p["runs"] is None else p["runs"], key=str(p["id"]))
         arrow = "↓" if self.reverse else "↑"
         self.sub_title = f"{len(shown)} of {len(self.papers)} papers · sorted by {COLUMNS[self.sort_index][1]} {arrow}"

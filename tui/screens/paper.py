@@ -17,8 +17,9 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from tui import readers
 from tui.messages import Failed, Loaded, OpenGraph, OpenPaper, StartRun
+from tui.plain import join, plain
 from tui.screens.base import KbScreen
-from tui.widgets.status import next_status, status_text
+from tui.widgets.status import next_status, status_text, verdict_text
 
 class PaperScreen(KbScreen):
     BINDINGS = [
@@ -69,7 +70,7 @@ class PaperScreen(KbScreen):
         if self.view is None:
             from tui.screens.base import describe
 
-            self.query_one("#meta", Static).update(f"Could not load this paper: {describe(message.error)}")
+            self.query_one("#meta", Static).update(plain(f"Could not load this paper: {describe(message.error)}"))
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
@@ -77,21 +78,21 @@ class PaperScreen(KbScreen):
             return
         self.view = view = message.data
         d = view["detail"]
-        self.sub_title = d["citekey"]
-        meta = Text()
-        meta.append(d["title"] + "\n", style="bold")
-        meta.append(", ".join(d["authors"]) or "unknown authors")
-        meta.append(f" ({d['year'] or 'n.d.'})" + (f" · {d['venue']}" if d.get("venue") else "") + "\n")
+        self.sub_title = plain(d["citekey"]).plain
+        # Every piece of data is appended as plain text: titles and names are never markup.
+        meta = join((d["title"] + "\n", "bold"), ", ".join(d["authors"]) or "unknown authors",
+                    f" ({d['year'] or 'n.d.'})" + (f" · {d['venue']}" if d.get("venue") else "") + "\n")
         meta.append("status ")
         meta.append_text(status_text(d["status"]))
         ids = [f"id {d['id']}", d["citekey"]] + ([f"arXiv {d['arxiv_id']}"] if d.get("arxiv_id") else []) + (
             [f"DOI {d['doi']}"] if d.get("doi") else [])
-        meta.append(" · " + " · ".join(ids) + "\n")
+        meta.append_text(plain(" · " + " · ".join(ids) + "\n"))
         for item in d["plan_items"]:
-            meta.append(f"plan {item['plan']}: {item['week_label'] or item['phase'] or ''} {item['section'] or ''}\n", style="italic")
-        meta.append(f"PDF: {view['pdf']}" if view["pdf"] else "PDF: none attached", style="dim")
+            meta.append_text(plain(f"plan {item['plan']}: {item['week_label'] or item['phase'] or ''} {item['section'] or ''}\n",
+                                   style="italic"))
+        meta.append_text(plain(f"PDF: {view['pdf']}" if view["pdf"] else "PDF: none attached", style="dim"))
         self.query_one("#meta", Static).update(meta)
-        self.query_one("#abstract", Static).update(d.get("abstract") or "[dim]no abstract[/dim]")
+        self.query_one("#abstract", Static).update(plain(d["abstract"]) if d.get("abstract") else Text("no abstract", style="dim"))
         self._show_outline(view["outline"])
         self.query_one("#note", Markdown).update(view["note"]["text"] or "*No note yet: press e to write one.*")
         self._show_list("#cards", view["cards"], lambda c: f"• {c.get('front', '')}  →  {c.get('back', '')}", "no cards")
@@ -108,14 +109,15 @@ class PaperScreen(KbScreen):
         for i, section in enumerate(outline):
             page = section.get("page")
             indent = "  " * max(0, (section.get("level") or 1) - 1)
-            widget.add_option(Option(f"{indent}{section.get('title', '')}  p.{page or '?'}", id=f"s{i}"))
+            widget.add_option(Option(plain(f"{indent}{section.get('title', '')}  p.{page or '?'}"), id=f"s{i}"))
         if self.page:
             for i, section in enumerate(outline):
                 if (section.get("page") or 0) <= self.page:
                     widget.highlighted = i
 
     def _show_list(self, selector: str, items: list[dict], fmt, empty: str) -> None:
-        self.query_one(selector, Static).update("\n".join(fmt(i) for i in items) if items else f"[dim]{empty}[/dim]")
+        self.query_one(selector, Static).update(
+            Text("\n").join(plain(fmt(i)) for i in items) if items else Text(empty, style="dim"))
 
     def _show_neighbours(self, neighbours: dict) -> None:
         widget = self.query_one("#neighbours", OptionList)
@@ -127,16 +129,17 @@ class PaperScreen(KbScreen):
             for n in neighbours.get(key) or []:
                 option_id = f"p{n['id']}" if key not in ("built_upon_by", "linked_from") else f"d{n['id']}"
                 if not _has(widget, option_id):
-                    widget.add_option(Option(f"{label:<14} {n.get('title', '')}", id=option_id))
+                    widget.add_option(Option(plain(f"{label:<14} {n.get('title', '')}"), id=option_id))
         if not widget.option_count:
             widget.add_option(Option(Text("No known neighbours", style="dim"), disabled=True))
 
     def _show_repro(self, reproductions: list[dict], runs: list[dict]) -> None:
         widget = self.query_one("#repro", Static)
-        lines = [f"• {r.get('name')}: {r.get('claim') or r.get('title') or ''}" for r in reproductions] or ["[dim]none for this paper[/dim]"]
+        lines = [plain(f"• {r.get('name')}: {r.get('claim') or r.get('title') or ''}") for r in reproductions] or [
+            Text("none for this paper", style="dim")]
         for run in runs:
-            lines.append(f"  {run['name']}  {run['result']}  {run['when']}")
-        widget.update("\n".join(lines))
+            lines.append(join(f"  {run['name']}  ", verdict_text(run.get("verdict")), f"  {run['when']}"))
+        widget.update(Text("\n").join(lines))
 
     @on(OptionList.OptionSelected, "#neighbours")
     def open_neighbour(self, event: OptionList.OptionSelected) -> None:
@@ -220,7 +223,10 @@ class PaperScreen(KbScreen):
             from notes.sync import sync_notes
 
             with self.store() as store:
-                sync_notes(store, self.home, self.config())
+                report = sync_notes(store, self.home, self.config())
+            # As `kb note` says after the editor closes: what the edit did to the cards.
+            self.app.call_from_thread(self.notify, f"Note saved: {report.cards_new} new, {report.cards_edited} edited card(s)",
+                                      title="Cards", markup=False)
         except Exception as exc:  # noqa: BLE001
             self.post_message(Failed("Cards", exc))
         self.app.call_from_thread(self.load)

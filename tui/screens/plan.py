@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Header, Static, Tree
 
 from tui.messages import Failed, Loaded, OpenPaper
+from tui.plain import join, plain
 from tui.screens.base import KbScreen
 from tui.widgets.status import done_text, next_status, status_text
 
@@ -19,8 +20,8 @@ def paper_status(item: dict) -> str | None:
 
 
 def item_label(item: dict) -> Text:
-    label = Text.assemble(done_text(bool(item.get("done"))), " ", (f"{item['kind']:<8}", "italic"), " ",
-                          item.get("title") or item.get("text") or "")
+    label = join(done_text(bool(item.get("done"))), " ", (f"{item['kind']:<8}", "italic"), " ",
+                 item.get("title") or item.get("text") or "")
     if item.get("paper_id"):
         label.append("  ")
         label.append_text(status_text(paper_status(item)))
@@ -71,12 +72,12 @@ class PlanScreen(KbScreen):
         tree.show_root = False
         target = None
         for plan in message.data:
-            pnode = tree.root.add(Text(plan["title"] or plan["name"], style="bold"), expand=True)
+            pnode = tree.root.add(plain(plan["title"] or plan["name"], style="bold"), expand=True)
             for phase in plan["phases"]:
                 # Headings as written in the plan; items outside any schedule come last, unlabelled.
-                phnode = pnode.add(phase["label"] or "—", expand=True)
+                phnode = pnode.add(plain(phase["label"] or "—"), expand=True)
                 for week in phase["weeks"]:
-                    wnode = phnode.add(week["label"] or "—", expand=True)
+                    wnode = phnode.add(plain(week["label"] or "—"), expand=True)
                     for item in week["items"]:
                         leaf = wnode.add_leaf(item_label(item), data={**item, "plan_id": plan["id"]})
                         if selected and item["id"] == selected.get("id"):

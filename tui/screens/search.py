@@ -1,8 +1,16 @@
-"""Search: as-you-type hybrid search; Enter opens the paper at the hit's page."""
+"""Search: as-you-type hybrid search; Enter opens the paper at the hit's page.
+
+Typing starts a search on each pause, and thread workers cannot be stopped, so several may be
+alive at once. Chroma's client and the embedding model must not be opened by two threads at
+the same time (`Could not connect to tenant default_tenant`, `'RustBindingsAPI' object has no
+attribute 'bindings'`): every search that touches them holds one lock, the screen warms them
+once from one worker before the first query, and a search superseded while it waited is skipped.
+"""
 
 from __future__ import annotations
 
 import re
+import threading
 
 from rich.text import Text
 from textual import on, work
@@ -17,6 +25,10 @@ from tui.screens.base import KbScreen, describe
 
 MODES = ("hybrid", "lexical", "dense")  # kb.search.hybrid.MODES, in the order ctrl+o cycles them
 DEBOUNCE_S = 0.3
+HINT = "↓ or esc: results · enter on a result opens the paper at that page · / back to the query"
+
+# One per process: the vector store client and the model are process-wide.
+VECTOR_LOCK = threading.Lock()
 
 
 def hit_label(hit: dict, query: str) -> Text:
@@ -41,6 +53,8 @@ class SearchScreen(KbScreen):
         Binding("ctrl+o", "cycle_mode", "Mode", id="search.mode"),
         Binding("down", "focus_results", "Results", show=False, id="search.results"),
         Binding("escape", "focus_results", "Results", show=False, id="search.leave"),
+        # From the results, / goes back to the query box (the app's / would only reset the mode).
+        Binding("slash", "focus_query", "Query", key_display="/", id="search.query"),
     ]
 
     indexed = True  # set by each search: whether any full text is indexed
@@ -59,7 +73,28 @@ class SearchScreen(KbScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._status("type to search")
+        self._status("type to search; enter in the box jumps to the results")
+        self.warm()
+
+    @work(thread=True, exclusive=True, group="search-warm")
+    def warm(self) -> None:
+        """Open the vector store and load the model once, from this one thread, while the user
+        types: the first query then neither races nor waits for it."""
+        try:
+            from kb.index.pipeline import has_full_text
+
+            with self.store() as store:
+                if not has_full_text(store):
+                    return  # nothing indexed: searches are lexical, no vector store to open
+            from kb.index.embedder import get_embedder
+            from kb.index.vectors import open_vectors
+
+            model = (self.config().get("index") or {}).get("model") or "all-MiniLM-L6-v2"
+            with VECTOR_LOCK:
+                open_vectors(self.home, self.config(), model=model).count()
+                get_embedder(model).encode_query("warm up")
+        except Exception:  # noqa: BLE001 - the first real search reports what is wrong, once
+            return
 
     def _status(self, text: str) -> None:
         self.query_one("#search-status", Static).update(Text(f"[{MODES[self.mode]}] {text}"))
@@ -75,6 +110,15 @@ class SearchScreen(KbScreen):
     def submitted(self) -> None:
         if self.hits:
             self.query_one("#hits", OptionList).focus()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        # In the query box, / is a character to type; from the results it goes back to the box.
+        if action == "focus_query":
+            return not self.query_one("#query", Input).has_focus
+        return True
+
+    def action_focus_query(self) -> None:
+        self.query_one("#query", Input).focus()
 
     def action_cycle_mode(self) -> None:
         self.mode = (self.mode + 1) % len(MODES)
@@ -94,18 +138,41 @@ class SearchScreen(KbScreen):
 
     @work(thread=True, exclusive=True, group="search")
     def search(self, query: str, mode: str) -> None:
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
         try:
-            # Imported here, never at start-up: dense search pulls in the embedding stack.
-            from kb.search import hybrid
-
-            from kb.index.pipeline import has_full_text
-
-            with self.store() as store:
-                hits = hybrid.search(store, self.home, self.config(), query, mode=mode, limit=30)
-                self.indexed = has_full_text(store)
+            if mode == "lexical":
+                hits = self._search(query, mode)
+            else:
+                with VECTOR_LOCK:
+                    if worker.is_cancelled:
+                        return  # a later keystroke started another search: this answer is stale
+                    hits = self._search_retrying(query, mode)
             self.post_message(Loaded("hits", (query, [h.to_dict() for h in hits])))
         except Exception as exc:  # noqa: BLE001
             self.post_message(Loaded("hits-error", (query, exc)))
+
+    def _search(self, query: str, mode: str) -> list:
+        # Imported here, never at start-up: dense search pulls in the embedding stack.
+        from kb.index.pipeline import has_full_text
+        from kb.search import hybrid
+
+        with self.store() as store:
+            hits = hybrid.search(store, self.home, self.config(), query, mode=mode, limit=30)
+            self.indexed = has_full_text(store)
+        return hits
+
+    def _search_retrying(self, query: str, mode: str) -> list:
+        """A vector store that fails once may have been caught half-open (by another process,
+        or a client created elsewhere): one retry tells a passing failure from a damaged index,
+        so the advice to rebuild (minutes) is only ever shown for a failure that repeats."""
+        from kb.index.vectors import VectorStoreError
+
+        try:
+            return self._search(query, mode)
+        except VectorStoreError:
+            return self._search(query, mode)
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
@@ -126,7 +193,7 @@ class SearchScreen(KbScreen):
         if not self.hits and not self.indexed:
             self._status(f"0 results for “{query}”: the PDFs are not indexed yet (run `kb index` in a shell)")
             return
-        self._status(f"{len(self.hits)} results for “{query}” · ↓ then enter opens at the page")
+        self._status(f"{len(self.hits)} results for “{query}” · {HINT}")
 
     @on(OptionList.OptionSelected, "#hits")
     def open(self, event: OptionList.OptionSelected) -> None:

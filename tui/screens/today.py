@@ -14,11 +14,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
-from textual.widgets import Button, DataTable, Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Static
 
-from tui.messages import Failed, LibraryChanged, Loaded, OpenPaper
+from tui.messages import Failed, LibraryChanged, Loaded, OpenPaper, OpenRun
+from tui.plain import join, plain
 from tui.screens.base import KbScreen
-from tui.widgets.status import done_text, status_text
+from tui.widgets.status import done_text, status_text, verdict_text
 
 # The Read-next panel is half the screen: the title gets this many cells and the reason wraps
 # under it, so "prerequisites read: …" is never cut off.
@@ -32,30 +33,28 @@ class TodayScreen(KbScreen):
         Binding("i", "import_plan", "Import plan", show=False, id="today.import"),
     ]
 
+    built = False  # the panels exist (they are mounted after the first frame)
+
     def compose(self) -> ComposeResult:
+        # The first frame is the header and the footer only: the panels, their widgets' modules
+        # (DataTable, Button, Input) and their data come after it is on screen (issue 19, goal 6).
         yield Header()
-        with Vertical(id="welcome"):
-            yield Static(
-                "Your library is empty.\n\n"
-                "Build the demo library (a bilingual reading plan and a dozen generated papers) to look "
-                "around, or import your own Markdown reading plan.",
-                id="welcome-text",
-            )
-            yield Button("Build the demo library (d)", id="build-demo", variant="primary")
-            yield Input(placeholder="path to a Markdown plan, then Enter (i)", id="plan-path")
-            yield Static("", id="welcome-progress")
-        with Grid(id="today-grid"):
-            with Vertical(id="due-panel", classes="panel"):
-                yield Static("…", id="due")
-            with Vertical(id="week-panel", classes="panel"):
-                yield DataTable(id="week", cursor_type="row", zebra_stripes=True)
-            with Vertical(id="next-panel", classes="panel"):
-                yield DataTable(id="next", cursor_type="row")
-            with Vertical(id="runs-panel", classes="panel"):
-                yield DataTable(id="runs", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._build)
+
+    async def _build(self) -> None:
+        from textual.widgets import DataTable
+
+        grid = Grid(
+            Vertical(Static("…", id="due"), id="due-panel", classes="panel"),
+            Vertical(DataTable(id="week", cursor_type="row", zebra_stripes=True), id="week-panel", classes="panel"),
+            Vertical(DataTable(id="next", cursor_type="row"), id="next-panel", classes="panel"),
+            Vertical(DataTable(id="runs", cursor_type="row"), id="runs-panel", classes="panel"),
+            id="today-grid",
+        )
+        await self.mount(grid, before=self.query_one(Footer))
         self.query_one("#due-panel").border_title = "Cards due"
         self.query_one("#week-panel").border_title = "This week"
         self.query_one("#next-panel").border_title = "Read next"
@@ -64,19 +63,24 @@ class TodayScreen(KbScreen):
         nxt = self.query_one("#next", DataTable)
         nxt.add_column("paper", width=NEXT_TITLE_WIDTH)
         nxt.add_column("why")
-        self.query_one("#runs", DataTable).add_columns("run", "paper", "result", "when")
-        self.query_one("#welcome").display = False
+        # The verdict right after the run: at 80 columns the paper and the time may be cut, not it.
+        self.query_one("#runs", DataTable).add_columns("run", "result", "when", "paper")
+        self.built = True
+        self.load()
 
     def on_screen_resume(self) -> None:
         # Coming back from a paper or a review: statuses and due counts may have changed. The
         # load waits for the first paint: its imports (graph, scheduler) would contend for the GIL.
-        self.call_after_refresh(self.load)
+        if self.built:
+            self.call_after_refresh(self.load)
 
     def on_library_changed(self, _: LibraryChanged) -> None:
-        self.load()
+        if self.built:
+            self.load()
 
     def action_refresh(self) -> None:
-        self.load()
+        if self.built:
+            self.load()
 
     @work(thread=True, exclusive=True, group="today")
     def load(self) -> None:
@@ -92,78 +96,128 @@ class TodayScreen(KbScreen):
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
+        from textual.widgets import DataTable
         if message.what == "demo":
-            self.query_one("#welcome-progress", Static).update(message.data)
+            self._progress(plain(message.data))
             self.load()
             return
         if message.what == "today-error":
             from tui.screens.base import describe
 
-            self.query_one("#due", Static).update(f"Could not read today's overview: {describe(message.data)}")
+            self.query_one("#due", Static).update(plain(f"Could not read today's overview: {describe(message.data)}"))
             return
         if message.what != "today":
             return
         data: dict[str, Any] = message.data
         empty = data["papers"] == 0
-        self.query_one("#welcome").display = empty
+        self._show_welcome(empty)
         self.query_one("#today-grid").display = not empty
         if empty:
-            self.query_one("#build-demo").focus()
+            if self.query("#build-demo"):
+                self.query_one("#build-demo").focus()
             return
+        if self.focused is None or not self.focused.display or self.focused.id in ("build-demo", "plan-path"):
+            # The welcome is gone (the demo was just built): a hidden input must not keep the
+            # focus, or the next key (p, l, /) would be typed into it instead of moving on.
+            self.query_one("#week", DataTable).focus()
         self.sub_title = f"{data['papers']} papers"
         due = self.query_one("#due", Static)
         if data["due"]:
-            due.update(f"[b]{data['due']}[/b] cards due · press [b]v[/b] to review")
+            due.update(join((str(data["due"]), "bold"), " cards due · press ", ("v", "bold"), " to review"))
         else:
             due.update("No cards due. ✔")
         week = data["week"]
-        self.query_one("#week-panel").border_title = f"This week · {week['title']}" if week else "This week"
+        self.query_one("#week-panel").border_title = join("This week · ", week["title"]) if week else "This week"
         table = self.query_one("#week", DataTable)
         table.clear()
+        # Every row is keyed by its own id (a plan may list one paper twice, a paper may have many
+        # runs); what Enter opens is looked up here.
+        self._opens: dict[str, tuple[str, int]] = {}
         if week is None:
             table.add_row("", "", "", "No plans yet: import one with `kb plan import FILE`")
         for item in (week or {}).get("items", []):
             # Status before the title: long titles must not push it off a narrow screen.
+            key = f"item:{item['id']}"
             table.add_row(done_text(item.get("done")), status_text(item.get("status")) if item.get("paper_id") else "",
-                          item.get("kind", ""), item.get("title") or item.get("text", ""),
-                          key=str(item["paper_id"]) if item.get("paper_id") else None)
+                          plain(item.get("kind", "")), plain(item.get("title") or item.get("text", "")), key=key)
+            if item.get("paper_id"):
+                self._opens[key] = ("paper", item["paper_id"])
         nxt = self.query_one("#next", DataTable)
         nxt.clear()
         if not data["read_next"]:
             nxt.add_row("—", "nothing unread has all its prerequisites read")
         for item in data["read_next"]:
-            title = Text(item["title"])
+            title = plain(item["title"])
             title.truncate(NEXT_TITLE_WIDTH, overflow="ellipsis")
-            reason = Text(item.get("reason", ""))
+            reason = plain(item.get("reason", ""))
             # A row is as tall as its reason once wrapped to the room the panel leaves it.
             lines = reason.wrap(self.app.console, self._reason_width())
-            nxt.add_row(title, Text("\n").join(lines), key=str(item["id"]), height=max(1, len(lines)))
+            nxt.add_row(title, Text("\n").join(lines), key=f"next:{item['id']}", height=max(1, len(lines)))
+            self._opens[f"next:{item['id']}"] = ("paper", item["id"])
         runs = self.query_one("#runs", DataTable)
         runs.clear()
         if not data["runs"]:
             runs.add_row("No runs yet", "", "", "")
         for run in data["runs"]:
-            runs.add_row(run.get("name", ""), run.get("paper", ""), run.get("result", ""), run.get("when", ""),
-                         key=str(run["paper_id"]) if run.get("paper_id") else None)
+            key = f"run:{run['id']}"
+            runs.add_row(plain(run.get("name", "")), verdict_text(run.get("verdict")), plain(run.get("when", "")),
+                         plain(run.get("paper", "")), key=key)
+            self._opens[key] = ("run", run["id"])
+
+    def _show_welcome(self, empty: bool) -> None:
+        """The welcome (build the demo, import a plan) exists only while the library is empty: a
+        full library never pays for its widgets before its first frame."""
+        found = self.query("#welcome")
+        if found:
+            found.first().display = empty
+            return
+        if not empty:
+            return
+        from textual.widgets import Button, Input
+
+        self.mount(Vertical(
+            Static("Your library is empty.\n\n"
+                   "Build the demo library (a bilingual reading plan and a dozen generated papers) to look "
+                   "around, or import your own Markdown reading plan.", id="welcome-text"),
+            Button("Build the demo library (d)", id="build-demo", variant="primary"),
+            Input(placeholder="path to a Markdown plan, then Enter (i)", id="plan-path"),
+            Static("", id="welcome-progress"),
+            id="welcome",
+        ), before=self.query_one("#today-grid"))
+        self.call_after_refresh(lambda: self.query_one("#build-demo").focus())
+
+    def _progress(self, text) -> None:
+        """A line under the welcome's buttons, or a notification once the welcome is gone."""
+        found = self.query("#welcome-progress")
+        if found and found.first().display and self.query_one("#welcome").display:
+            found.first().update(text)
+        else:
+            self.notify(text, markup=False) if isinstance(text, str) else self.notify(text.plain, markup=False)
 
     def _reason_width(self) -> int:
         # The table's width less the title column, the cells' padding (1 each side) and a scrollbar.
-        return max(16, self.query_one("#next", DataTable).size.width - NEXT_TITLE_WIDTH - 2 * 2 - 2)
+        return max(16, self.query_one("#next").size.width - NEXT_TITLE_WIDTH - 2 * 2 - 2)
 
-    @on(DataTable.RowSelected)
-    def open_row(self, event: DataTable.RowSelected) -> None:
-        key = event.row_key.value
-        if key and key.isdigit():
-            self.post_message(OpenPaper(int(key)))
+    # Handlers by name, not @on(...): the widget classes are imported after the first frame.
+    def on_data_table_row_selected(self, event) -> None:
+        what, ident = getattr(self, "_opens", {}).get(event.row_key.value, (None, None))
+        if what == "paper":
+            self.post_message(OpenPaper(ident))
+        elif what == "run":
+            self.post_message(OpenRun(ident))
 
     # -- empty library ---------------------------------------------------------------------
-    @on(Button.Pressed, "#build-demo")
+    def on_button_pressed(self, event) -> None:
+        if event.button.id == "build-demo":
+            self.action_demo()
+
     def action_demo(self) -> None:
-        self.query_one("#welcome-progress", Static).update("Building the demo library…")
+        self._progress("Building the demo library…")
         self.build_demo()
 
     def action_import_plan(self) -> None:
-        self.query_one("#plan-path", Input).focus()
+        if self.query("#plan-path"):
+            self.query_one("#plan-path").focus()
 
     @work(thread=True, exclusive=True, group="today-setup")
     def build_demo(self) -> None:
@@ -176,11 +230,12 @@ class TodayScreen(KbScreen):
         except Exception as exc:  # noqa: BLE001
             self.post_message(Failed("Demo library", exc))
 
-    @on(Input.Submitted, "#plan-path")
-    def import_plan(self, event: Input.Submitted) -> None:
+    def on_input_submitted(self, event) -> None:
+        if event.input.id != "plan-path":
+            return
         path = event.value.strip()
         if path:
-            self.query_one("#welcome-progress", Static).update(f"Importing {path}…")
+            self._progress(plain(f"Importing {path}…"))
             self._import(Path(path).expanduser())
 
     @work(thread=True, exclusive=True, group="today-setup")

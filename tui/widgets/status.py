@@ -22,3 +22,16 @@ def next_status(status: str | None) -> str:
 
 def done_text(done: bool) -> Text:
     return Text("[x]" if done else "[ ]", style="green" if done else "dim")
+
+
+# A run's one verdict (reproductions.records.VERDICTS) as symbol + the same words as the CLI.
+VERDICT_SYMBOLS = {"held": "✔", "not_held": "✘", "cancelled": "⊘", "error": "!", "crashed": "?", "running": "…"}
+VERDICT_STYLES = {"held": "bold green", "not_held": "bold red", "cancelled": "dim", "error": "bold yellow",
+                  "crashed": "yellow", "running": "italic"}
+
+
+def verdict_text(verdict: str | None) -> Text:
+    from reproductions.records import VERDICT_LABELS
+
+    label = VERDICT_LABELS["en"].get(verdict or "", verdict or "no verdict")
+    return Text(f"{VERDICT_SYMBOLS.get(verdict or '', '?')} {label}", style=VERDICT_STYLES.get(verdict or "", ""))

@@ -1,0 +1,141 @@
+"""Every screen mounted over every generated state (tests/tui/states.py) without an exception,
+and the crashes a real week found (issue 13, defects 1 and 2), each pinned by a test."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.store import Store
+from tests.tui.conftest import screen_text, settle
+from tests.tui.states import SHOWN_TITLES, STATES, hostile_titles, many_runs
+from tui.app import KbApp
+from tui.messages import OpenGraph, OpenPaper, StartRun
+
+
+def _paper_ids(home, most: int = 3) -> list[int]:
+    """The papers with the oddest titles first (brackets, escapes), then the others."""
+    with Store.open(home) as store:
+        rows = store.all("SELECT id, title FROM papers ORDER BY id")
+    odd = [r["id"] for r in rows if any(c in r["title"] for c in "[]\\\x1b")]
+    return (odd + [r["id"] for r in rows if r["id"] not in odd])[:most]
+
+
+@pytest.mark.parametrize("state", sorted(STATES))
+async def test_every_screen_mounts_over_every_state(home, state):
+    STATES[state](home)
+    size = (80, 24)
+    app = KbApp(home=home)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app, 20)
+        # The search box takes printable keys: escape leaves it before the next screen's key.
+        for key in ("p", "l", "b", "v", "t", "f1", "escape", "slash", "escape"):
+            await pilot.press(key)
+            await settle(pilot, app, 30)
+            lines = screen_text(app).splitlines()
+            assert all(len(line) <= size[0] for line in lines)
+            # The footer keeps Brief and Quit at 80 columns (in a text box, b and q are letters).
+            if key != "f1" and type(app.focused).__name__ != "Input":
+                assert "b Brief" in lines[-1] and "q Quit" in lines[-1], lines[-1]
+        for paper_id in _paper_ids(home):
+            app.post_message(OpenPaper(paper_id))
+            await settle(pilot, app, 20)
+            app.post_message(OpenGraph(paper_id))
+            await settle(pilot, app, 20)
+            await pilot.press("escape", "escape")
+        app.post_message(StartRun(name="kd"))
+        await settle(pilot, app, 20)
+        await pilot.press("escape")
+        await settle(pilot, app)
+    # run_test re-raises a crash inside the app; a clean exit leaves no return code set.
+    assert app.return_code in (None, 0)
+
+
+async def test_today_starts_with_two_runs_of_one_paper(home):
+    """Defect 1: Recent runs were keyed by paper id: DuplicateKey on every start."""
+    many_runs(home)
+    app = KbApp(home=home)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        runs = app.screen.query_one("#runs")
+        assert runs.row_count == 6  # the newest six, two and more per paper
+        verdicts = [str(runs.get_row_at(i)[1]).split(" ", 1)[1] for i in range(runs.row_count)]
+        # One verdict per run, the same words as reproductions.records.verdict_label.
+        assert verdicts[:6] == ["stopped before a verdict", "cancelled", "claim held", "error", "cancelled",
+                                "claim did not hold"]
+
+
+async def test_the_same_paper_twice_in_one_week_is_shown_twice(home):
+    """Defect 1, plan side: a week listing one paper twice gave two rows with one key."""
+    hostile_titles(home)
+    app = KbApp(home=home)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        week = app.screen.query_one("#week")
+        titles = [str(week.get_row_at(i)[3]) for i in range(week.row_count)]
+        assert titles.count("Attention Is All You Need") == 2
+
+
+async def test_markup_and_escapes_in_titles_are_shown_as_written(home):
+    """Defect 2: `Editing [/etc/hosts] for offline mirrors` crashed Today; escapes reached the terminal."""
+    hostile_titles(home)
+    app = KbApp(home=home)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        text = screen_text(app)
+        assert "Reading plan [draft] \\ 草稿 · week 1" in text and "Editing [/etc/hosts] for offline mirrors" in text
+        await pilot.press("l")
+        await settle(pilot, app)
+        table = app.screen.query_one("#papers")
+        shown = {str(table.get_row_at(i)[0]) for i in range(table.row_count)}
+        for title in SHOWN_TITLES:
+            assert any(title.startswith(s.rstrip("…")) for s in shown), title
+        assert not any("\x1b" in s for s in shown)
+        await pilot.press("p")
+        await settle(pilot, app)
+        text = screen_text(app)
+        assert "Reading plan [draft] \\ 草稿" in text and "Deep Learning [/] by Goodfellow" in text
+        with Store.open(home) as store:
+            pid = store.scalar("SELECT id FROM papers WHERE title LIKE 'Editing%'")
+        app.post_message(OpenPaper(pid))
+        await settle(pilot, app)
+        cards = str(app.screen.query_one("#cards").render())
+        assert "What does [/etc/hosts] map?" in cards and "[b]addresses[/b]" in cards
+        meta = str(app.screen.query_one("#meta").render())
+        assert "A. [b]Author[/b]" in meta
+
+
+async def test_building_the_demo_from_the_welcome_screen(home):
+    """Defect 2: "Build the demo library (d)" rendered the result's repr as markup (MarkupError)."""
+    app = KbApp(home=home)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot, app)
+        assert app.focused.id == "build-demo"
+        await pilot.press("enter")
+        await settle(pilot, app, 120)
+        text = screen_text(app)
+        assert "Demo library ready" in text or "This week" in text
+        assert app.return_code is None
+        with Store.open(home) as store:
+            assert store.scalar("SELECT count(*) FROM papers") > 5
+
+
+def test_a_crash_exits_non_zero_with_one_line(home, run_kb):
+    """Defect 1's other half: the crash exited 0 after a page of traceback."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    code = ("import sys; from pathlib import Path; from tui import main; from tui.screens.today import TodayScreen\n"
+            "def boom(self, *_):\n    raise RuntimeError('boom [/] in Today')\n"
+            "TodayScreen.on_mount = boom\n"
+            "sys.exit(main.run(Path(sys.argv[1]), headless=True))\n")
+    proc = subprocess.run([sys.executable, "-c", code, str(home)], cwd=REPO, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 1, proc.stderr
+    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert lines[0].startswith("error: the TUI stopped on an unexpected RuntimeError: boom [/] in Today"), proc.stderr
+    assert len(lines) == 2 and lines[1].startswith("hint: "), proc.stderr
+    log = home / "logs" / "tui-crash.log"
+    assert log.exists() and "RuntimeError" in log.read_text(encoding="utf-8")
