@@ -36,7 +36,10 @@ VERDICT_LABELS = {
 def verdict(run: dict) -> str:
     """One of VERDICTS for a run record (a dict or sqlite Row with `status` and `passed`)."""
     status = run["status"]
-    passed = run["passed"]
+    try:
+        passed = run["passed"]
+    except (KeyError, IndexError):  # a partial record (a finished event): no claim was checked
+        passed = None
     if status in ("passed", "failed") and passed is not None:
         return "held" if passed else "not_held"
     if status in ("cancelled", "error", "running"):

@@ -64,15 +64,17 @@ async def test_today_starts_with_two_runs_of_one_paper(home):
                                 "claim did not hold"]
 
 
-async def test_the_same_paper_twice_in_one_week_is_shown_twice(home):
-    """Defect 1, plan side: a week listing one paper twice gave two rows with one key."""
+async def test_the_same_paper_twice_in_one_week_is_one_row(home):
+    """Defect 1, plan side: a week listing one paper twice gave two rows with one key and crashed
+    Today. The importer now folds the repeated reference into one item (issue 13, item 6), and
+    rows are keyed by item id, so the week shows it once and nothing crashes."""
     hostile_titles(home)
     app = KbApp(home=home)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
         week = app.screen.query_one("#week")
         titles = [str(week.get_row_at(i)[3]) for i in range(week.row_count)]
-        assert titles.count("Attention Is All You Need") == 2
+        assert titles.count("Attention Is All You Need") == 1
 
 
 async def test_markup_and_escapes_in_titles_are_shown_as_written(home):
