@@ -4,7 +4,7 @@ The paper's speed-up (Section 3.1) comes from never writing the N x N scores to 
 (HBM): each program loads one block of queries Q_i into on-chip SRAM, streams the blocks K_j, V_j
 past it, and keeps the online-softmax statistics m_i, l_i and the output accumulator in registers
 (Algorithm 1, in the FlashAttention-2 loop order: queries outside, keys inside, so no program
-writes to another's rows). The backward pass (Algorithm 2) recomputes each tile of P from Q, K
+writes to another's rows). The backward pass (Algorithm 4) recomputes each tile of P from Q, K
 and the saved log-sum-exp instead of reading an N x N matrix back; it is split FlashAttention-2
 style into one kernel that owns a block of keys (dK_j, dV_j) and one that owns a block of queries
 (dQ_i), so no two programs add into the same rows. `reproductions/flash_attention.py` is the same
@@ -82,7 +82,7 @@ def _tile(PTR, base, idx, ok, stride_n, dims):
 
 @triton.jit
 def _probabilities(q, k, lse, rows, cols, row_ok, col_ok, sm_scale, CAUSAL: tl.constexpr):
-    """P_ij = exp(S_ij - L_i) recomputed from Q_i, K_j and the saved log-sum-exp (Algorithm 2,
+    """P_ij = exp(S_ij - L_i) recomputed from Q_i, K_j and the saved log-sum-exp (Algorithm 4,
     line 13), zero where a key is masked or out of range."""
     p = tl.exp(tl.dot(q, tl.trans(k)) * sm_scale - lse[:, None])
     keep = row_ok[:, None] & col_ok[None, :]
@@ -94,7 +94,7 @@ def _probabilities(q, k, lse, rows, cols, row_ok, col_ok, sm_scale, CAUSAL: tl.c
 @triton.jit
 def _backward_dkdv_kernel(Q, K, V, DO, LSE, DELTA, DK, DV, sm_scale, n_ctx, stride_b, stride_n,
                           HEAD_DIM: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, CAUSAL: tl.constexpr):
-    start_n = tl.program_id(0)  # which block of keys K_j, V_j (Algorithm 2, outer loop, line 6)
+    start_n = tl.program_id(0)  # which block of keys K_j, V_j (Algorithm 4, outer loop, line 6)
     bh = tl.program_id(1)
     base = bh * stride_b
     cols = start_n * BLOCK_N + tl.arange(0, BLOCK_N)
@@ -108,7 +108,7 @@ def _backward_dkdv_kernel(Q, K, V, DO, LSE, DELTA, DK, DV, sm_scale, n_ctx, stri
     lo = 0
     if CAUSAL:  # query blocks entirely above this key block see none of it
         lo = (start_n * BLOCK_N // BLOCK_M) * BLOCK_M
-    for start_m in range(lo, n_ctx, BLOCK_M):  # inner loop over Q_i, dO_i (line 8)
+    for start_m in range(lo, n_ctx, BLOCK_M):  # inner loop over Q_i, dO_i (line 9)
         rows = start_m + rows0
         row_ok = rows < n_ctx
         q = _tile(Q, base, rows, row_ok, stride_n, dims)
@@ -118,8 +118,8 @@ def _backward_dkdv_kernel(Q, K, V, DO, LSE, DELTA, DK, DV, sm_scale, n_ctx, stri
         p = _probabilities(q, k, lse, rows, cols, row_ok, col_ok, sm_scale, CAUSAL)
         dv += tl.dot(tl.trans(p.to(do.dtype)), do)  # dV_j += P_ij^T dO_i (line 16)
         dp = tl.dot(do, tl.trans(v))  # dP_ij = dO_i V_j^T (line 17)
-        ds = p * (dp - delta[:, None])  # dS_ij = P_ij * (dP_ij - D_i) (line 19)
-        dk += tl.dot(tl.trans(ds.to(q.dtype)), q)  # dK_j += dS_ij^T Q_i (line 21), scaled once below
+        ds = p * (dp - delta[:, None])  # dS_ij = P_ij * (dP_ij - D_i) (line 20)
+        dk += tl.dot(tl.trans(ds.to(q.dtype)), q)  # dK_j += dS_ij^T Q_i (line 22), scaled once below
     tl.store(DK + base + cols[:, None] * stride_n + dims[None, :], (dk * sm_scale).to(DK.dtype.element_ty), mask=col_ok[:, None])
     tl.store(DV + base + cols[:, None] * stride_n + dims[None, :], dv.to(DV.dtype.element_ty), mask=col_ok[:, None])
 
@@ -127,7 +127,7 @@ def _backward_dkdv_kernel(Q, K, V, DO, LSE, DELTA, DK, DV, sm_scale, n_ctx, stri
 @triton.jit
 def _backward_dq_kernel(Q, K, V, DO, LSE, DELTA, DQ, sm_scale, n_ctx, stride_b, stride_n,
                         HEAD_DIM: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, CAUSAL: tl.constexpr):
-    start_m = tl.program_id(0)  # which block of queries: it alone writes dQ_i (line 20 without atomics)
+    start_m = tl.program_id(0)  # which block of queries: it alone writes dQ_i (line 21 without atomics)
     bh = tl.program_id(1)
     base = bh * stride_b
     rows = start_m * BLOCK_M + tl.arange(0, BLOCK_M)
@@ -149,7 +149,7 @@ def _backward_dq_kernel(Q, K, V, DO, LSE, DELTA, DQ, sm_scale, n_ctx, stride_b, 
         v = _tile(V, base, cols, col_ok, stride_n, dims)
         p = _probabilities(q, k, lse, rows, cols, row_ok, col_ok, sm_scale, CAUSAL)
         ds = p * (tl.dot(do, tl.trans(v)) - delta[:, None])
-        dq += tl.dot(ds.to(k.dtype), k)  # dQ_i += dS_ij K_j (line 20), scaled once below
+        dq += tl.dot(ds.to(k.dtype), k)  # dQ_i += dS_ij K_j (line 21), scaled once below
     tl.store(DQ + base + rows[:, None] * stride_n + dims[None, :], (dq * sm_scale).to(DQ.dtype.element_ty), mask=row_ok[:, None])
 
 
@@ -173,7 +173,7 @@ def _forward(q3, k3, v3, n, d, causal, block_m, block_n, sm_scale):
 
 
 def _backward(q3, k3, v3, o, lse, do, n, d, causal, block, sm_scale):
-    """dQ, dK, dV of (batch*heads, N, d) tensors; D_i = rowsum(dO_i * O_i) (Appendix B.4) is one
+    """dQ, dK, dV of (batch*heads, N, d) tensors; D_i = rowsum(dO_i * O_i) (Algorithm 4, line 19) is one
     elementwise pass, left to torch."""
     do = do.contiguous()
     delta = (do.float() * o.float()).sum(-1)
