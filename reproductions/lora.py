@@ -49,8 +49,60 @@ def count_parameters(model) -> tuple[int, int]:
     return sum(p.numel() for p in params if p.requires_grad), sum(p.numel() for p in params)
 
 
+def lora_linear_type():
+    """LoRA written out (Section 4.1, eq. 3), labml style: h = W0 x + (alpha / r) B A x, with W0
+    frozen, A (r x d_in) random and B (d_out x r) zero, so training starts from W0 exactly.
+    Initialised as PEFT does: A Kaiming-uniform (a = sqrt(5), nn.Linear's default), B zeros."""
+    import math
+
+    import torch
+
+    class LoRALinear(torch.nn.Module):
+        def __init__(self, base, rank: int, alpha: float):
+            super().__init__()
+            self.base = base  # W0 and its bias, frozen
+            for p in self.base.parameters():
+                p.requires_grad_(False)
+            self.rank, self.scaling = rank, alpha / rank
+            self.lora_A = torch.nn.Parameter(torch.empty(rank, base.in_features))
+            self.lora_B = torch.nn.Parameter(torch.zeros(base.out_features, rank))  # B = 0: the update starts at 0
+            torch.nn.init.kaiming_uniform_(self.lora_A, a=math.sqrt(5))
+
+        def delta_weight(self):
+            """Delta W = (alpha / r) B A: what merging adds to W0."""
+            return self.scaling * (self.lora_B @ self.lora_A)
+
+        def forward(self, x):
+            return self.base(x) + self.scaling * ((x @ self.lora_A.t()) @ self.lora_B.t())
+
+        def merged(self):
+            """W = W0 + (alpha / r) B A as one plain nn.Linear: no extra inference latency (Section 4.1)."""
+            lin = torch.nn.Linear(self.base.in_features, self.base.out_features, bias=self.base.bias is not None)
+            with torch.no_grad():
+                lin.weight.copy_(self.base.weight + self.delta_weight())
+                if self.base.bias is not None:
+                    lin.bias.copy_(self.base.bias)
+            return lin
+
+    return LoRALinear
+
+
+def add_lora_explicit(encoder, rank: int, alpha: float):
+    """Freeze the encoder and wrap its W_q and W_v in LoRALinear (what PEFT's LoraConfig does below)."""
+    from reproductions.encoder import query_value_modules
+
+    cls = lora_linear_type()
+    targets = set(query_value_modules(encoder))
+    for p in encoder.parameters():
+        p.requires_grad_(False)
+    for name, mod in [(n, m) for n, m in encoder.named_modules() if n.rsplit(".", 1)[-1] in targets]:
+        parent, _, child = name.rpartition(".")
+        setattr(encoder.get_submodule(parent), child, cls(mod, rank, alpha))
+    return encoder
+
+
 def add_lora(encoder, rank: int, alpha: float):
-    """Section 4.2: freeze W0, add B A (A Gaussian, B zero so training starts from W0) on W_q and W_v."""
+    """The same with PEFT: W0 frozen, B A on W_q and W_v (Section 4.2), A Kaiming-uniform, B zero."""
     from peft import LoraConfig, get_peft_model
 
     from reproductions.encoder import query_value_modules
