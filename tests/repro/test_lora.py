@@ -102,3 +102,24 @@ def test_explicit_lora_is_initialised_like_peft():
     assert q.lora_A.abs().max() <= bound and q.lora_A.abs().max() > 0.8 * bound  # uniform, not Gaussian
     trainable = [n for n, p in model.named_parameters() if p.requires_grad]
     assert trainable and all("lora_" in n for n in trainable)
+
+
+def test_the_runs_merge_check_passes_peft_and_fails_alpha_over_r_ignored():
+    model = lora.add_lora(_tiny_bert(), rank=4, alpha=16.0)
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if "lora_B" in n:
+                p.normal_(0, 0.1)  # as if trained
+    assert lora.merge_error(model) < 1e-6
+    assert lora.merge_error(model, ignore_scaling=True) > 1e-2  # W0 + B A is not what PEFT merges (alpha/r = 4)
+    assert any("lora_" in n for n, _ in model.named_parameters())  # merge_error merged a copy, not the model
+
+
+def test_rotated_texts_keep_their_words_and_are_balanced():
+    from reproductions import data
+
+    texts = [f"Word{i} is the first of several words here." for i in range(200)]
+    out, labels = data.rotated(texts, seed=0)
+    assert all(sorted(a.split()) == sorted(b.split()) for a, b in zip(texts, out))  # a bag of words cannot tell
+    assert all((a != b) == bool(y) for a, b, y in zip(texts, out, labels))
+    assert 80 < sum(labels) < 120
