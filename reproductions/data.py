@@ -82,6 +82,26 @@ def stdlib_docstrings(families: tuple[str, ...] = ("asyncio", "email", "xml", "u
     return texts, labels, list(families), _hash(texts, labels)
 
 
+def rotated(texts: list[str], seed: int, max_words: int = 24) -> tuple[list[str], list[int]]:
+    """A task that needs adaptation: half the texts rotated at a random word ("...the loop. Run
+    until" instead of "Run until ... the loop."), label 1 = rotated. The words, and so a bag of
+    them, stay the same: a frozen sentence encoder's mean-pooled features barely tell the two
+    apart (a logistic regression on MiniLM's: 67.5%), a fine-tuned encoder can learn where a
+    sentence starts and ends."""
+    rng = random.Random(seed)
+    out, labels = [], []
+    for text in texts:
+        words = text.split()[:max_words]
+        if len(words) > 2 and rng.random() < 0.5:
+            cut = rng.randrange(1, len(words))
+            words = words[cut:] + words[:cut]
+            labels.append(1)
+        else:
+            labels.append(0)
+        out.append(" ".join(words))
+    return out, labels
+
+
 def split(n: int, test_fraction: float, seed: int) -> tuple[list[int], list[int]]:
     idx = list(range(n))
     random.Random(seed).shuffle(idx)

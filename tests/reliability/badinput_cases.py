@@ -455,7 +455,7 @@ CASES: list[Case] = [
          lambda e: ["repro", "run", "lora", "--set", "rank=100000"], 2, "out of range"),
     Case("repro-too-big-for-cpu", "reproductions", "`kb repro run flashattention --device cpu --set max_len=65536` (hundreds of GiB)",
          lambda e: ["repro", "run", "flashattention", "--device", "cpu", "--set", "max_len=65536"], 1, "GiB of memory",
-         unchanged=False, sees="error: run 1 could not run: standard attention at N=65536 with 8 heads needs about 384.0 GiB of memory; "
+         unchanged=False, sees="error: run 1 could not run: standard attention at N=65536 with 8 heads needs about 640.0 GiB of memory; "
                                "this machine has … GiB free / hint: run on a GPU (--device cuda), or lower the length: --set max_len=…"),
     # -- CLI arguments -----------------------------------------------------------------------------------------
     Case("cli-unknown-paper", "CLI", "`kb show` of a paper that is not in the library", lambda e: ["show", "no such paper"], 3, "no paper"),

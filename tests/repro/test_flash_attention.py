@@ -40,12 +40,40 @@ def test_backward_matches_autograd_of_naive(causal, block_q, block_k):
         assert (a - b).abs().max().item() < 1e-4
 
 
-def test_a_wrong_rescale_would_be_caught():
-    """The test above can fail: tiles without the online-softmax correction differ from attention."""
-    q, k, v = (torch.randn(1, 1, 64, 8) * 3 for _ in range(3))
-    blocks = [torch.softmax(q @ k[..., j:j + 16, :].transpose(-2, -1) / 8 ** 0.5, -1) @ v[..., j:j + 16, :] for j in range(0, 64, 16)]
-    naive_average = sum(blocks) / 4
-    assert (naive_average - standard_attention(q, k, v)).abs().max() > 1e-2
+def test_a_wrong_rescale_fails_the_same_exactness_check(monkeypatch):
+    """The implementation itself, with its per-tile update swapped for one that forgets the
+    e^(m_old - m_new) rescale, fails the check that the real one passes (single tile: no effect)."""
+    import reproductions.flash_attention as fa
+
+    g = torch.Generator().manual_seed(3)
+    q, k, v = (torch.randn(1, 2, 64, 8, generator=g) * 3 for _ in range(3))
+    ref = standard_attention(q, k, v)
+    assert (flash_attention_forward(q, k, v, block_q=16, block_k=16)[0] - ref).abs().max() < 1e-5
+    monkeypatch.setattr(fa, "online_softmax_step", fa.no_rescale_step)
+    assert (flash_attention(q, k, v, block_q=16, block_k=16) - ref).abs().max() > 1e-2
+    assert (flash_attention(q, k, v, block_q=64, block_k=64) - ref).abs().max() < 1e-5  # one tile: nothing to rescale
+
+
+def test_standard_attention_holds_s_and_p_and_nothing_more():
+    """Algorithm 0 keeps S and P (N x N each); a third N x N tensor (nan_to_num, an out-of-place
+    scale) would inflate the baseline the memory claim is measured against."""
+    from reproductions.flash_attention import _measure
+
+    rows = _measure("standard", [512, 1024], 4, 16, 64)
+    nn_bytes = 4 * 4 * 1024 * 1024  # one N x N float32 matrix over 4 heads at N = 1024
+    assert 1.6 * nn_bytes < rows[-1]["extra_bytes"] < 2.6 * nn_bytes  # S and P: two, not three
+
+
+def test_untiled_attention_passes_exactness_but_fails_the_memory_claim():
+    """A single N x N tile computes the same attention, so only the memory check can tell it from
+    Algorithm 1: measured in fresh processes, tiled grows ~N, untiled ~N^2 like standard."""
+    from reproductions.flash_attention import _measure, memory_holds
+
+    lengths = [256, 512, 1024]
+    mem = {m: [r["extra_bytes"] for r in _measure(m, lengths, 4, 16, 128)] for m in ("standard", "flash", "untiled")}
+    tiled, untiled = memory_holds(lengths, mem["standard"], mem["flash"]), memory_holds(lengths, mem["standard"], mem["untiled"])
+    assert tiled[:2] == (True, True), (tiled, mem)
+    assert untiled[:2] == (False, False), (untiled, mem)
 
 
 def test_fully_masked_rows_give_zero():

@@ -120,7 +120,8 @@ def test_the_reproduction_runs_the_interpreted_kernel_on_cpu():
 
 def _gpu_measurements(speedup: float):
     lengths = [1024, 2048, 4096]
-    mem = {"standard": [4 * n * n * 16 for n in lengths], "triton": [4 * n * 16 for n in lengths], "sdpa": [4 * n * 16 for n in lengths]}
+    mem = {"standard": [4 * n * n * 16 for n in lengths], "triton": [4 * n * 16 for n in lengths], "sdpa": [4 * n * 16 for n in lengths],
+           "untiled": [6 * n * n * 16 for n in lengths]}
     secs = {"standard": [n * n * 1e-9 for n in lengths], "triton": [n * n * 1e-9 / speedup for n in lengths],
             "sdpa": [n * n * 1e-9 / (speedup * 1.2) for n in lengths]}
     check = {"ran": True, "max_abs_err_fp32": 1e-3, "max_abs_err_fp16": 2e-3, "max_abs_err_lse": 1e-6, "max_abs_err_grad": 4e-3}
@@ -132,7 +133,7 @@ def test_gpu_claim_table_needs_the_fused_kernel_to_be_faster(speedup, passed):
     cfg = fa.SPEC.config("full")
     lengths, check, mem, secs = _gpu_measurements(speedup)
     fwd_bwd = {"standard": [1.0, 4.0, None], "triton": [0.5, 1.5, 5.0], "sdpa": [0.4, 1.2, 4.0]}
-    result = fa._result(cfg, "cuda", lengths, (1e-6, 1e-6, 1e-6), check, mem, secs, "triton", fwd_bwd)
+    result = fa._result(cfg, "cuda", lengths, (1e-6, 1e-6, 1e-6, 0.5), check, mem, secs, "triton", fwd_bwd)
     assert result["passed"] is passed
     row = next(c for c in result["claims"] if c["check"].startswith("forward + backward"))
     assert row["held"] is None and "standard out of memory" in row["measured"] and "Triton 5.00 ms" in row["measured"]
@@ -146,7 +147,7 @@ def test_a_wrong_kernel_fails_the_run_even_when_memory_and_speed_hold():
     cfg = fa.SPEC.config("full")
     lengths, check, mem, secs = _gpu_measurements(3.0)
     check["max_abs_err_fp16"] = 0.3
-    result = fa._result(cfg, "cuda", lengths, (1e-6, 1e-6, 1e-6), check, mem, secs, "triton")
+    result = fa._result(cfg, "cuda", lengths, (1e-6, 1e-6, 1e-6, 0.5), check, mem, secs, "triton")
     assert result["passed"] is False
     assert next(c for c in result["claims"] if c["check"].startswith("fused Triton kernel"))["held"] is False
 

