@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+from typing import Any
 
 import click
 
@@ -42,25 +42,44 @@ def index(ctx: Ctx, paper_refs: tuple[str, ...], rebuild: bool, as_json: bool) -
 
 
 class ProgressBar:
-    """A progress bar with ETA on stderr, created once the number of PDFs to read is known."""
+    """Index progress on stderr (rich): a spinner with elapsed time for each step without counts
+    (loading the model, reading the library), and a bar with counts and ETA over the PDFs.
+    Labels are user data (citekeys): never read as markup."""
 
     def __init__(self) -> None:
-        self._bar = None
-        self._done = 0
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+
+        self._progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[label]}", markup=False),
+            console=Console(stderr=True), transient=False, refresh_per_second=8,
+        )
+        self._progress.start()
+        self._step: Any = None
+        self._pdfs: Any = None
+
+    def phase(self, label: str) -> None:
+        self._end_step()
+        self._step = self._progress.add_task(label, total=None, label="")
 
     def __call__(self, done: int, total: int, label: str) -> None:
         if total == 0:
             return
-        if self._bar is None:
-            self._bar = click.progressbar(length=total, label="indexing", file=sys.stderr, show_eta=True, show_pos=True,
-                                          item_show_func=lambda item: item)
-            self._bar.__enter__()
-        self._bar.update(done - self._done, truncate(label, 30) if label else None)
-        self._done = done
+        if self._pdfs is None:
+            self._end_step()
+            self._pdfs = self._progress.add_task("indexing PDFs", total=total, label="")
+        self._progress.update(self._pdfs, completed=done, label=truncate(label, 30) if label else "")
+
+    def _end_step(self) -> None:
+        if self._step is not None:
+            self._progress.update(self._step, total=1, completed=1)
+            self._step = None
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
+        self._end_step()
+        self._progress.stop()
 
 
 @click.command()

@@ -1,0 +1,56 @@
+"""A fresh `kb search` process encodes the query with the ONNX export `kb index` left in the
+data home: it never imports torch, transformers or sentence-transformers (seconds each), and
+finds what the in-process search finds."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+HEAVY = ("torch", "transformers", "sentence_transformers")
+
+SCRIPT = r"""
+import json, sys
+from kb.cli.main import main
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "heavy": sorted(m for m in %r if m in sys.modules)}), file=sys.stderr)
+""" % (HEAVY,)
+
+
+def _search(home: Path, *args: str) -> tuple[list, dict]:
+    env = dict(os.environ, PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1", KB_HOME=str(home))
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, "search", *args, "--json"], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=120, check=False)
+    status = json.loads(proc.stderr.strip().splitlines()[-1])
+    return json.loads(proc.stdout), status
+
+
+def test_hybrid_search_in_a_fresh_process_needs_no_torch(library):
+    from kb.search.hybrid import search
+
+    assert list((library.home / "index" / "onnx").glob("*.onnx")), "kb index should have exported the model"
+    hits, status = _search(library.home, "soft targets from a large teacher model")
+    assert status == {"code": 0, "heavy": []}
+    in_process = search(library.store, library.home, library.config, "soft targets from a large teacher model")
+    assert [h["paper_id"] for h in hits] == [h.paper_id for h in in_process]
+    assert hits[0]["paper_id"] == library.distill and "dense" in hits[0]["matched"]
+
+
+def test_without_the_export_the_model_is_loaded_and_the_export_made(library, tmp_path):
+    """A home indexed before the export existed: the search falls back to torch once, and leaves
+    the export behind for the next process."""
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(library.home, home)
+    shutil.rmtree(home / "index" / "onnx")
+    hits, status = _search(home, "scaled dot-product attention", "--mode", "dense")
+    assert status["code"] == 0 and "torch" in status["heavy"]
+    assert hits[0]["paper_id"] == library.transformer
+    assert list((home / "index" / "onnx").glob("*.onnx"))
+    again, status = _search(home, "scaled dot-product attention", "--mode", "dense")
+    assert status == {"code": 0, "heavy": []} and again == hits
