@@ -106,7 +106,8 @@ def search(ctx: Ctx, words: tuple[str, ...], mode: str, limit: int, plan: str | 
 
     query = " ".join(words)
     filters = Filters(plan=plan, week=week, tag=tag, status=status, year=year)
-    hits = run_search(ctx.store, ctx.home, ctx.config, query, mode=mode, limit=limit, filters=filters)
+    with _model_load_notice(ctx, mode):
+        hits = run_search(ctx.store, ctx.home, ctx.config, query, mode=mode, limit=limit, filters=filters)
     if as_json:
         emit_json([h.to_dict() for h in hits])
         return
@@ -126,3 +127,21 @@ def search(ctx: Ctx, words: tuple[str, ...], mode: str, limit: int, plan: str | 
         click.echo(f"{n:>2}. {truncate(hit.title, 80)} ({hit.year or 'n.d.'}) [{hit.citekey}]")
         click.echo(f"    {where}{more} · score {hit.score:.4f}")
         click.echo(f"    {hit.snippet}")
+
+
+def _model_load_notice(ctx: Ctx, mode: str) -> Any:
+    """A spinner on stderr while a search must load sentence-transformers (no ONNX export in the
+    data home yet: seconds, once); nothing otherwise."""
+    from contextlib import nullcontext
+
+    if mode == "lexical" or not progress_enabled():
+        return nullcontext()
+    from kb.index import onnx_model
+
+    model = ctx.config.get("index", {}).get("model") or "all-MiniLM-L6-v2"
+    graph = onnx_model.graph_path(ctx.home, model)
+    if graph is not None and graph.is_file():
+        return nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status("loading the embedding model (once; later searches skip this)…")

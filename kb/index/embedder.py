@@ -70,12 +70,16 @@ class Embedder:
 
         if onnx_model.graph_path(self.home, self.name) is None:
             return False  # not exportable: torch it is
-        if on_step is not None and self._model is None:
-            on_step("loading the embedding model (first time only)")
-        model = self.model
-        if on_step is not None:
-            on_step("exporting the model for fast encoding (first time only)")
-        onnx_model.export(model, self.name, self.home)
+        def load() -> Any:
+            if on_step is not None:
+                if self._model is None and not _models.get(self.name):
+                    on_step("loading the embedding model (first time only)")
+                model = self.model
+                on_step("exporting the model for fast encoding (first time only)")
+                return model
+            return self.model
+
+        onnx_model.export(load, self.name, self.home)
         return self._onnx_encoder("batch") is not None
 
     def _onnx_encoder(self, purpose: str) -> Any:
@@ -106,10 +110,16 @@ class Embedder:
     # -- the model -------------------------------------------------------------------------
     @property
     def model(self) -> Any:
+        """The sentence-transformers model: one per name and process, shared by the embedders
+        of several data homes (a test suite, the bench) rather than loaded for each."""
         if self._model is None:
-            with self._lock:
-                if self._model is None:
+            with _models_lock:
+                if self.name in _models and self.device is None:
+                    self._model = _models[self.name]
+                else:
                     self._model = self._load()
+                    if self.device is None:
+                        _models[self.name] = self._model
         return self._model
 
     def _load(self) -> Any:
@@ -245,6 +255,8 @@ def _bundled_max_seq(name: str) -> int | None:
         return None
 
 
+_models: dict[str, Any] = {}  # loaded sentence-transformers models, by name
+_models_lock = threading.Lock()
 _shared: dict[tuple[str, str], Embedder] = {}
 _shared_lock = threading.Lock()
 

@@ -93,8 +93,9 @@ _export_lock = threading.Lock()
 
 
 def export(st_model: Any, name: str, home: Path) -> Path | None:
-    """Export the loaded SentenceTransformer to ONNX (needs torch and onnx); None when it cannot
-    be, or when its vectors do not match the model's. Never raises: torch still works."""
+    """Export the SentenceTransformer to ONNX (needs torch and onnx); None when it cannot be, or
+    when its vectors do not match the model's. Never raises: torch still works. `st_model` may
+    be a function returning the model: it is called only when an export must really be made."""
     target = graph_path(home, name)
     if target is None:
         return None
@@ -117,6 +118,8 @@ def _export_checked(st_model: Any, name: str, target: Path) -> bool:
         if earlier is not None and earlier.is_file():
             _link_or_copy(earlier, tmp)
         else:
+            if callable(st_model) and not hasattr(st_model, "encode"):
+                st_model = st_model()
             _torch_export(st_model, tmp)
             encoder = OnnxEncoder(tmp, model_dir(name), threads=1)
             expected = st_model.encode(_PROBES, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)

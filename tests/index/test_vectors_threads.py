@@ -49,7 +49,7 @@ def test_eight_threads_opening_chroma_at_once_share_one_client(tmp_path):
         home = tmp_path / f"home{attempt}"
         home.mkdir()
         proc = subprocess.run([sys.executable, "-c", SCRIPT, str(home)], env=env, cwd=REPO,
-                              capture_output=True, text=True, timeout=120, check=False)
+                              capture_output=True, text=True, timeout=600, check=False)
         assert proc.returncode == 0, proc.stderr[-2000:]
         outcome = json.loads(proc.stdout.strip().splitlines()[-1])
         assert outcome == {"clients": 1, "opened": 8, "errors": []}, outcome
