@@ -24,6 +24,8 @@ DEFAULTS: dict[str, Any] = {
         "chunk_tokens": 200,
         "chunk_overlap": 40,
         "pdf_timeout_s": 60,
+        "query_server": True,  # `kb search` keeps a warm query server per data home (kb.search.server)
+        "query_server_idle_s": 600,
     },
     "notes": {"dir": "", "editor": ""},
     "review": {"desired_retention": 0.9, "new_per_day": 20, "reviews_per_day": 200},

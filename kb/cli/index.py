@@ -93,9 +93,10 @@ class ProgressBar:
 @click.option("--status", type=click.Choice(["unread", "reading", "read", "reviewed"]), help="Only papers with this reading status.")
 @click.option("--year", type=int, help="Only papers of this year.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: paper id, title, page, section, score, snippet.")
+@click.option("--no-server", is_flag=True, help="Search in this process, without the warm query server.")
 @pass_ctx
 def search(ctx: Ctx, words: tuple[str, ...], mode: str, limit: int, plan: str | None, week: int | None, tag: str | None,
-           status: str | None, year: int | None, as_json: bool) -> None:
+           status: str | None, year: int | None, as_json: bool, no_server: bool) -> None:
     """Search the library by meaning or by exact words (English or Chinese).
 
     Snippets mark the matched words «like this». Chinese terms are translated with the
@@ -106,8 +107,10 @@ def search(ctx: Ctx, words: tuple[str, ...], mode: str, limit: int, plan: str | 
 
     query = " ".join(words)
     filters = Filters(plan=plan, week=week, tag=tag, status=status, year=year)
-    with _model_load_notice(ctx, mode):
-        hits = run_search(ctx.store, ctx.home, ctx.config, query, mode=mode, limit=limit, filters=filters)
+    hits = _server_search(ctx, query, mode, limit, filters, no_server)
+    if hits is None:
+        with _model_load_notice(ctx, mode):
+            hits = run_search(ctx.store, ctx.home, ctx.config, query, mode=mode, limit=limit, filters=filters)
     if as_json:
         emit_json([h.to_dict() for h in hits])
         return
@@ -145,3 +148,25 @@ def _model_load_notice(ctx: Ctx, mode: str) -> Any:
     from rich.console import Console
 
     return Console(stderr=True).status("loading the embedding model (once; later searches skip this)…")
+
+
+def _server_search(ctx: Ctx, query: str, mode: str, limit: int, filters: Any, no_server: bool) -> Any:
+    """Hits from the home's warm query server (kb.search.server), or None to search here.
+
+    Lexical searches need neither the model nor Chroma: they stay in-process. With the server
+    turned off (`index.query_server = false`) one still running is stopped.
+    """
+    from kb.search import server
+
+    enabled = bool(ctx.config.get("index", {}).get("query_server", True))
+    if not enabled:
+        server.stop(ctx.home)
+        return None
+    if no_server or mode == "lexical" or ctx.config.get("index", {}).get("chroma_url"):
+        return None
+    dicts = server.search(ctx.home, ctx.config, query, mode=mode, limit=limit, filters=filters)
+    if dicts is None:
+        return None
+    from kb.search.hybrid import Hit
+
+    return [Hit(**d) for d in dicts]

@@ -80,6 +80,10 @@ def run_index(
     with index_lock(home):
         run = _Run(store, home, config, settings, progress)
         report = run.execute(papers=papers, rebuild=rebuild)
+    if report.indexed or report.removed or rebuild:
+        from kb.search.server import stop
+
+        stop(home)  # its Chroma client would not see the vectors just written; the next search starts a fresh one
     report.seconds = time.perf_counter() - started
     return report
 

@@ -23,7 +23,7 @@ print(json.dumps({"code": code, "heavy": sorted(m for m in %r if m in sys.module
 
 def _search(home: Path, *args: str) -> tuple[list, dict]:
     env = dict(os.environ, PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1", KB_HOME=str(home))
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, "search", *args, "--json"], env=env, cwd=REPO,
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, "search", *args, "--json", "--no-server"], env=env, cwd=REPO,
                           capture_output=True, text=True, timeout=600, check=False)
     status = json.loads(proc.stderr.strip().splitlines()[-1])
     return json.loads(proc.stdout), status
