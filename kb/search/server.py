@@ -85,13 +85,34 @@ def _error_class(kind: Any) -> type[KbError]:
 
 
 def stop(home: Path) -> bool:
-    """Ask the home's server to exit; True when one was running."""
-    path = socket_path(home)
-    if not path.exists():
+    """Stop the home's server, if one runs (even one still starting); True when one did.
+
+    A signal rather than a request: a server still importing its libraries cannot answer yet,
+    and `kb index` must not wait for it. The lock file says whether a server holds the home, and
+    holds its pid.
+    """
+    import fcntl
+    import signal
+
+    lock_file = paths.index_dir(home) / "search.lock"
+    try:
+        with open(lock_file, "r") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                pid = int(fh.read().strip() or 0)
+            else:
+                return False  # nobody holds it: no server
+    except (OSError, ValueError):
         return False
-    answer = _ask(path, {"version": code_version(), "op": "stop"})
-    _wait_gone(path, 5.0)
-    return answer is not None
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError:
+        return False
+    _wait_gone(socket_path(home), 10.0)
+    return True
 
 
 def _ask(path: Path, request: dict, wait_s: float = 0.0) -> dict | None:
@@ -158,14 +179,19 @@ def serve(home: Path, idle_s: float) -> int:
     """Answer searches on the home's socket until idle for idle_s seconds, asked to stop, or
     asked by a client of another version. Exits at once when another server holds the home."""
     import fcntl
+    import signal
 
     folder = paths.index_dir(home)
     folder.mkdir(parents=True, exist_ok=True)
-    lock = open(folder / "search.lock", "w")  # noqa: SIM115 - held for the server's life
+    lock = open(folder / "search.lock", "a+")  # noqa: SIM115 - held for the server's life
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         return 0  # one server per home: that one answers
+    lock.truncate(0)
+    lock.write(f"{os.getpid()}\n")  # for stop()
+    lock.flush()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop(): leave through `finally`
     path = socket_path(home)
     path.unlink(missing_ok=True)  # left by a server that was killed: we hold the lock now
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -176,9 +202,9 @@ def serve(home: Path, idle_s: float) -> int:
         os.umask(old_umask)
     os.chmod(path, 0o600)
     try:
+        listener.listen(8)  # clients queue while the libraries load
         version = code_version()
         store = _warm(home)
-        listener.listen(8)
         listener.settimeout(idle_s)
         while True:
             try:
