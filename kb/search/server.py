@@ -111,8 +111,27 @@ def stop(home: Path) -> bool:
         os.kill(pid, signal.SIGTERM)
     except OSError:
         return False
-    _wait_gone(socket_path(home), 10.0)
+    # Gone when its lock is free; a library's own SIGTERM handler may have skipped its clean-up.
+    deadline = time.monotonic() + 10.0
+    while _held(lock_file) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if not _held(lock_file):
+        socket_path(home).unlink(missing_ok=True)
     return True
+
+
+def _held(lock_file: Path) -> bool:
+    import fcntl
+
+    try:
+        with open(lock_file, "r") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            return False
+    except OSError:
+        return False
 
 
 def _ask(path: Path, request: dict, wait_s: float = 0.0) -> dict | None:
@@ -205,6 +224,7 @@ def serve(home: Path, idle_s: float) -> int:
         listener.listen(8)  # clients queue while the libraries load
         version = code_version()
         store = _warm(home)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # again: a library may have set its own
         listener.settimeout(idle_s)
         while True:
             try:

@@ -46,7 +46,7 @@ def test_without_the_export_the_model_is_loaded_and_the_export_made(library, tmp
     import shutil
 
     home = tmp_path / "home"
-    shutil.copytree(library.home, home)
+    shutil.copytree(library.home, home, ignore=shutil.ignore_patterns("search.sock", "search.lock"))
     shutil.rmtree(home / "index" / "onnx")
     hits, status = _search(home, "scaled dot-product attention", "--mode", "dense")
     assert status["code"] == 0 and "torch" in status["heavy"]
