@@ -164,6 +164,9 @@ def _server_search(ctx: Ctx, query: str, mode: str, limit: int, filters: Any, no
         return None
     if no_server or mode == "lexical" or ctx.config.get("index", {}).get("chroma_url"):
         return None
+    from kb.search.query import parse
+
+    parse(query)  # an empty query is bad input here, without starting a server for it
     dicts = server.search(ctx.home, ctx.config, query, mode=mode, limit=limit, filters=filters)
     if dicts is None:
         return None
