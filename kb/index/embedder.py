@@ -70,6 +70,14 @@ class Embedder:
 
         if onnx_model.graph_path(self.home, self.name) is None:
             return False  # not exportable: torch it is
+        if self._model is None and self.name not in _models:
+            # Not loaded in this process: a child process loads it and exports, and this one
+            # never imports torch at all.
+            if on_step is not None:
+                on_step("preparing the fast encoder: loading the model once (first run only)")
+            onnx_model.export_in_child(self.name, self.home)
+            return self._onnx_encoder("batch") is not None
+
         def load() -> Any:
             if on_step is not None:
                 if self._model is None and not _models.get(self.name):

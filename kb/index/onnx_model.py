@@ -135,6 +135,40 @@ def _export_checked(st_model: Any, name: str, target: Path) -> bool:
         return False
 
 
+def export_in_child(name: str, home: Path, timeout_s: float = 1800) -> Path | None:
+    """Export in a child process, so that this one never imports torch: `kb index` keeps its
+    memory (and the child's) under a gigabyte each instead of holding both. A failure is
+    remembered beside the export (same fingerprint), so it is not retried on every run."""
+    import subprocess
+    import sys
+
+    target = graph_path(home, name)
+    if target is None:
+        return None
+    if target.is_file():
+        return target
+    failed = target.with_suffix(".failed")
+    if failed.exists():
+        return None
+    earlier = _made.get(target.name)
+    if earlier is not None and earlier.is_file():
+        return export(None, name, home)  # a link to this process's earlier export: no model needed
+    try:
+        proc = subprocess.run([sys.executable, "-m", "kb.index.onnx_model", str(home), name], stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=timeout_s, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if proc.returncode == 0 and target.is_file():
+        _made[target.name] = target
+        return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        failed.write_text((proc.stderr or "")[-2000:] or f"exit {proc.returncode}\n", encoding="utf-8")
+    except OSError:
+        pass
+    return None
+
+
 def _link_or_copy(source: Path, dest: Path) -> None:
     try:
         os.link(source, dest)
@@ -231,3 +265,14 @@ def _slug(name: str) -> str:
     import re
 
     return re.sub(r"[^a-zA-Z0-9_.-]+", "-", name).strip("-._")[:60] or "model"
+
+
+if __name__ == "__main__":
+    # `python -m kb.index.onnx_model HOME MODEL`: the child of export_in_child.
+    import sys
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from kb.index.embedder import Embedder
+
+    made = export(Embedder(sys.argv[2]).model, sys.argv[2], Path(sys.argv[1]))
+    sys.exit(0 if made is not None else 1)
