@@ -52,7 +52,7 @@ class ProgressBar:
                                    TimeElapsedColumn, TimeRemainingColumn)
 
         self._progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+            SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(bar_width=20), MofNCompleteColumn(),
             TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[label]}", markup=False),
             console=Console(stderr=True), transient=False, refresh_per_second=8,
         )

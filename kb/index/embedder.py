@@ -74,16 +74,16 @@ class Embedder:
             # Not loaded in this process: a child process loads it and exports, and this one
             # never imports torch at all.
             if on_step is not None:
-                on_step("preparing the fast encoder: loading the model once (first run only)")
+                on_step("loading the model (first run only)")
             onnx_model.export_in_child(self.name, self.home)
             return self._onnx_encoder("batch") is not None
 
         def load() -> Any:
             if on_step is not None:
                 if self._model is None and not _models.get(self.name):
-                    on_step("loading the embedding model (first time only)")
+                    on_step("loading the model (first run only)")
                 model = self.model
-                on_step("exporting the model for fast encoding (first time only)")
+                on_step("exporting the model (first run only)")
                 return model
             return self.model
 
@@ -107,11 +107,14 @@ class Embedder:
     def _load_onnx(self, purpose: str) -> Any:
         from kb.index import onnx_model
 
+        from kb.index.imports import HEAVY_IMPORTS
+
         graph = onnx_model.graph_path(self.home, self.name)
         if graph is None or not graph.is_file():
             return None
         try:
-            return onnx_model.OnnxEncoder(graph, onnx_model.model_dir(self.name), threads=1 if purpose == "query" else None)
+            with HEAVY_IMPORTS:
+                return onnx_model.OnnxEncoder(graph, onnx_model.model_dir(self.name), threads=1 if purpose == "query" else None)
         except Exception:  # noqa: BLE001 - a damaged export: torch still works, and `kb index` exports again
             return None
 
@@ -133,8 +136,11 @@ class Embedder:
     def _load(self) -> Any:
         # Never reach for the network unless the user named a hub model and is online.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
+        from kb.index.imports import HEAVY_IMPORTS
+
+        with HEAVY_IMPORTS:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # "Loading weights" bars would garble the CLI's output
 

@@ -143,10 +143,13 @@ _clients: dict[tuple[str, str], tuple[Any, str]] = {}
 
 def _client(home: Path, url: str) -> tuple[Any, str]:
     """A cached client: Chroma allows one embedded client per folder and process."""
+    from kb.index.imports import HEAVY_IMPORTS
+
     key = (str(home), url)
     with _open_lock:
         if key not in _clients:
-            _clients[key] = _http_client(url) if url else _persistent_client(home)
+            with HEAVY_IMPORTS:
+                _clients[key] = _http_client(url) if url else _persistent_client(home)
         return _clients[key]
 
 

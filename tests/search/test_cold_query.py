@@ -54,3 +54,43 @@ def test_without_the_export_the_export_is_made_once(library, tmp_path):
     assert list((home / "index" / "onnx").glob("*.onnx"))
     again, status = _search(home, "scaled dot-product attention", "--mode", "dense")
     assert status == {"code": 0, "heavy": []} and again == hits
+
+
+RACE = r"""
+import json, sys, threading
+from pathlib import Path
+from kb import config as config_mod
+from kb.index.embedder import get_embedder
+from kb.index.vectors import open_vectors
+
+home = Path(sys.argv[1])
+config = config_mod.load(home / "config.toml")
+barrier = threading.Barrier(2)
+errors = []
+
+def run(fn):
+    barrier.wait()
+    try:
+        fn()
+    except BaseException as exc:
+        errors.append(f"{type(exc).__name__}: {exc}"[:300])
+
+threads = [threading.Thread(target=run, args=(lambda: open_vectors(home, config).count(),)),
+           threading.Thread(target=run, args=(lambda: get_embedder(home=home).encode_query("attention"),))]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(json.dumps(errors))
+"""
+
+
+def test_chroma_and_the_query_encoder_loaded_at_once_from_two_threads(library):
+    """The TUI's search workers: one opens Chroma while another loads the query encoder. Their
+    first imports at once met numpy half-initialised (`cannot import name 'NDArray'`)."""
+    env = dict(os.environ, PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1")
+    for _ in range(3):  # a race: without the lock, about every other run failed
+        proc = subprocess.run([sys.executable, "-c", RACE, str(library.home)], env=env, cwd=REPO,
+                              capture_output=True, text=True, timeout=600, check=False)
+        assert proc.returncode == 0, proc.stderr[-1500:]
+        assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
