@@ -140,7 +140,10 @@ import json, resource, sys
 from kb.cli.main import main
 code = main(sys.argv[1:])
 heavy = sorted(m for m in ("torch", "transformers", "sentence_transformers") if m in sys.modules)
-print(json.dumps({"code": code, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "heavy": heavy}), file=sys.stderr)
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec, so a child of the big bench process would report the bench's own peak.
+hwm = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")]
+peak = hwm[0] / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"code": code, "peak_mb": peak, "heavy": heavy}), file=sys.stderr)
 """
 
 

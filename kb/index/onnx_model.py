@@ -223,6 +223,9 @@ class OnnxEncoder:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # Idle worker threads sleep rather than spin: on a shared or busy machine spinning
+        # threads take the cores the other worker needs.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
         tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         # tokenizer.json pads and truncates to 128; sentence-transformers reads up to max_seq_length.
