@@ -58,7 +58,7 @@ def run(report: Report) -> None:
     from kb.store import Store
 
     embedder = get_embedder()
-    embedder.encode(["warm the model up"])
+    embedder.encode_with_model(["warm the model up"])
     count = 10 if FULL else 3
 
     # -- throughput: the whole pipeline against encoding the very chunks it produced ---------------
@@ -67,18 +67,24 @@ def run(report: Report) -> None:
         store = Store.open(home)
         add_real_papers(store, count)
         config = default_config()
+        fast = get_embedder(home=home)
+        fast.prepare()  # the ONNX export: made once per data home, at its first `kb index`
         t0 = time.perf_counter()
         result = run_index(store, home, config)
         index_s = time.perf_counter() - t0
         texts = [r[0] for r in store.all("SELECT text FROM chunks ORDER BY id")]
-        t0 = time.perf_counter()
-        embedder.encode(texts)
-        encode_s = time.perf_counter() - t0
+        encode_s = _best_of(lambda: embedder.encode_with_model(texts))
+        onnx_s = _best_of(lambda: fast.encode(texts))
+        cosines = (embedder.encode_with_model(texts) * fast.encode(texts)).sum(axis=1)
         report.add(f"kb index, {count} real PDFs ({len(texts)} chunks)", [index_s], note=f"{len(texts) / index_s:.1f} chunks/s")
-        report.add("raw model encode of the same chunks", [encode_s], note=f"{len(texts) / encode_s:.1f} chunks/s")
-        report.ratio("index throughput / raw encode", encode_s / index_s, "≥ 0.8")
+        report.add("sentence-transformers encode of the same chunks", [encode_s], note=f"{len(texts) / encode_s:.1f} chunks/s (floor)")
+        report.add("ONNX encode of the same chunks (what kb uses)", [onnx_s], note=f"{len(texts) / onnx_s:.1f} chunks/s")
+        report.value("  min cosine ONNX vs sentence-transformers", f"{float(cosines.min()):.7f}", "(goal ≥ 0.9999)")
+        report.ratio("index throughput / sentence-transformers encode", encode_s / index_s, "≥ 1.0")
+        report.ratio("ONNX encode / sentence-transformers encode (speed)", encode_s / onnx_s, "")
         assert result.indexed == count, result.to_dict()
         store.close()
+    _peak_memory(report, count)
 
     # -- a no-change run over many papers: stat only, no hashing, no Chroma -----------------------
     papers_n = 1000 if FULL else 200
@@ -117,3 +123,51 @@ def _synthetic_indexed_library(store, folder: Path, n: int) -> None:
                 "VALUES (?, ?, ?, ?, ?, 'x', 'all-MiniLM-L6-v2', 'indexed', 50)",
                 (aid, pid, str(path), st.st_size, st.st_mtime_ns),
             )
+
+
+def _best_of(fn, repeats: int = 2) -> float:
+    """The faster of a few runs: on a shared machine the slower one measured the neighbours."""
+    samples = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    return min(samples)
+
+
+_PEAK = r"""
+import json, resource, sys
+from kb.cli.main import main
+code = main(sys.argv[1:])
+heavy = sorted(m for m in ("torch", "transformers", "sentence_transformers") if m in sys.modules)
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec, so a child of the big bench process would report the bench's own peak.
+hwm = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")]
+peak = hwm[0] / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"code": code, "peak_mb": peak, "heavy": heavy}), file=sys.stderr)
+"""
+
+
+def _peak_memory(report: Report, count: int) -> None:
+    """Peak RSS of `kb index` as a process: the first run (loads torch once to export the model)
+    and a rebuild (the export exists: no torch)."""
+    import json
+
+    from kb.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "kb"
+        store = Store.open(home)
+        add_real_papers(store, count)
+        store.close()
+        env = dict(os.environ, KB_HOME=str(home), PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1")
+        for label, args in (("first `kb index` (exports the model)", []), ("`kb index --rebuild` (export present)", ["--rebuild"])):
+            t0 = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-c", _PEAK, "index", "--json", *args], env=env, cwd=REPO,
+                                  capture_output=True, text=True, check=False)
+            seconds = time.perf_counter() - t0
+            status = json.loads(proc.stderr.strip().splitlines()[-1])
+            assert status["code"] == 0, proc.stderr[-800:]
+            chunks = json.loads(proc.stdout)["chunks"]
+            report.add(f"peak RSS, {label}, {count} PDFs", [status["peak_mb"]], unit="MB",
+                       note=f"goal ≤ 1024 MB; {seconds:.0f} s, {chunks / seconds:.1f} chunks/s; torch loaded: {'yes' if status['heavy'] else 'no'}")
+            report.ratio(f"peak RSS {label.split('`')[1]} / 1 GB", status["peak_mb"] / 1024, "≤ 1")

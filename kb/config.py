@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
         "chunk_tokens": 200,
         "chunk_overlap": 40,
         "pdf_timeout_s": 60,
+        "query_server": True,  # `kb search` keeps a warm query server per data home (kb.search.server)
+        "query_server_idle_s": 600,
     },
     "notes": {"dir": "", "editor": ""},
     "review": {"desired_retention": 0.9, "new_per_day": 20, "reviews_per_day": 200},
@@ -51,6 +53,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "index": {
         "model": Text(kind="model"), "chroma_url": Text(kind="url"), "chunk_tokens": Int(16, 4096, "tokens"),
         "chunk_overlap": Int(0, 1024, "tokens"), "pdf_timeout_s": Float(1, 3600, "seconds"),
+        "query_server": Bool(), "query_server_idle_s": Int(5, 86_400, "seconds"),
     },
     "notes": {"dir": _PATH, "editor": Text(kind="program")},
     "review": {"desired_retention": Float(0.7, 0.99), "new_per_day": Int(0, 10_000, "cards"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+from typing import Any
 
 import click
 
@@ -43,25 +43,44 @@ def index(ctx: Ctx, paper_refs: tuple[str, ...], rebuild: bool, as_json: bool) -
 
 
 class ProgressBar:
-    """A progress bar with ETA on stderr, created once the number of PDFs to read is known."""
+    """Index progress on stderr (rich): a spinner with elapsed time for each step without counts
+    (loading the model, reading the library), and a bar with counts and ETA over the PDFs.
+    Labels are user data (citekeys): never read as markup."""
 
     def __init__(self) -> None:
-        self._bar = None
-        self._done = 0
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+
+        self._progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(bar_width=20), MofNCompleteColumn(),
+            TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[label]}", markup=False),
+            console=Console(stderr=True), transient=False, refresh_per_second=8,
+        )
+        self._progress.start()
+        self._step: Any = None
+        self._pdfs: Any = None
+
+    def phase(self, label: str) -> None:
+        self._end_step()
+        self._step = self._progress.add_task(label, total=None, label="")
 
     def __call__(self, done: int, total: int, label: str) -> None:
         if total == 0:
             return
-        if self._bar is None:
-            self._bar = click.progressbar(length=total, label="indexing", file=sys.stderr, show_eta=True, show_pos=True,
-                                          item_show_func=lambda item: item)
-            self._bar.__enter__()
-        self._bar.update(done - self._done, truncate(label, 30) if label else None)
-        self._done = done
+        if self._pdfs is None:
+            self._end_step()
+            self._pdfs = self._progress.add_task("indexing PDFs", total=total, label="")
+        self._progress.update(self._pdfs, completed=done, label=truncate(label, 30) if label else "")
+
+    def _end_step(self) -> None:
+        if self._step is not None:
+            self._progress.update(self._step, total=1, completed=1)
+            self._step = None
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
+        self._end_step()
+        self._progress.stop()
 
 
 @click.command()
@@ -75,9 +94,10 @@ class ProgressBar:
 @click.option("--status", type=click.Choice(["unread", "reading", "read", "reviewed"]), help="Only papers with this reading status.")
 @click.option("--year", type=types.YEAR, help="Only papers of this year.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: paper id, title, page, section, score, snippet.")
+@click.option("--no-server", is_flag=True, help="Search in this process, without the warm query server.")
 @pass_ctx
 def search(ctx: Ctx, words: tuple[str, ...], mode: str, limit: int, plan: str | None, week: int | None, tag: str | None,
-           status: str | None, year: int | None, as_json: bool) -> None:
+           status: str | None, year: int | None, as_json: bool, no_server: bool) -> None:
     """Search the library by meaning or by exact words (English or Chinese).
 
     Snippets mark the matched words «like this». Chinese terms are translated with the
@@ -88,7 +108,10 @@ def search(ctx: Ctx, words: tuple[str, ...], mode: str, limit: int, plan: str | 
 
     query = " ".join(words)
     filters = Filters(plan=plan, week=week, tag=tag, status=status, year=year)
-    hits = run_search(ctx.store, ctx.home, ctx.config, query, mode=mode, limit=limit, filters=filters)
+    hits = _server_search(ctx, query, mode, limit, filters, no_server)
+    if hits is None:
+        with _model_load_notice(ctx, mode):
+            hits = run_search(ctx.store, ctx.home, ctx.config, query, mode=mode, limit=limit, filters=filters)
     if as_json:
         emit_json([h.to_dict() for h in hits])
         return
@@ -108,3 +131,46 @@ def search(ctx: Ctx, words: tuple[str, ...], mode: str, limit: int, plan: str | 
         click.echo(f"{n:>2}. {truncate(hit.title, 80)} ({hit.year or 'n.d.'}) [{hit.citekey}]")
         click.echo(f"    {where}{more} · score {hit.score:.4f}")
         click.echo(f"    {hit.snippet}")
+
+
+def _model_load_notice(ctx: Ctx, mode: str) -> Any:
+    """A spinner on stderr while a search must load sentence-transformers (no ONNX export in the
+    data home yet: seconds, once); nothing otherwise."""
+    from contextlib import nullcontext
+
+    if mode == "lexical" or not progress_enabled():
+        return nullcontext()
+    from kb.index import onnx_model
+
+    model = ctx.config.get("index", {}).get("model") or "all-MiniLM-L6-v2"
+    graph = onnx_model.graph_path(ctx.home, model)
+    if graph is not None and graph.is_file():
+        return nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status("loading the embedding model (once; later searches skip this)…")
+
+
+def _server_search(ctx: Ctx, query: str, mode: str, limit: int, filters: Any, no_server: bool) -> Any:
+    """Hits from the home's warm query server (kb.search.server), or None to search here.
+
+    Lexical searches need neither the model nor Chroma: they stay in-process. With the server
+    turned off (`index.query_server = false`) one still running is stopped.
+    """
+    from kb.search import server
+
+    enabled = bool(ctx.config.get("index", {}).get("query_server", True))
+    if not enabled:
+        server.stop(ctx.home)
+        return None
+    if no_server or mode == "lexical" or ctx.config.get("index", {}).get("chroma_url"):
+        return None
+    from kb.search.query import parse
+
+    parse(query)  # an empty query is bad input here, without starting a server for it
+    dicts = server.search(ctx.home, ctx.config, query, mode=mode, limit=limit, filters=filters)
+    if dicts is None:
+        return None
+    from kb.search.hybrid import Hit
+
+    return [Hit(**d) for d in dicts]

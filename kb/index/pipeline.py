@@ -29,7 +29,10 @@ from kb.store import Store
 # What the extractor can say about a PDF (kb.pdf.errors.REASONS); the index adds its own two.
 PDF_REASONS = ("encrypted", "corrupt", "empty", "no_text", "timeout", "not_pdf", "too_large")
 
-# progress(done, total, label): called before each PDF is processed and once at the end.
+# progress(done, total, label): called before each PDF is processed and once at the end. A
+# progress object may also have phase(label): called when a step without counts starts (reading
+# the library, loading the model the first time, optimising the keyword index), so that no step
+# runs silently.
 Progress = Callable[[int, int, str], None]
 
 
@@ -77,6 +80,10 @@ def run_index(
     with index_lock(home):
         run = _Run(store, home, config, settings, progress)
         report = run.execute(papers=papers, rebuild=rebuild)
+    if report.indexed or report.removed or rebuild:
+        from kb.search.server import stop
+
+        stop(home)  # its Chroma client would not see the vectors just written; the next search starts a fresh one
     report.seconds = time.perf_counter() - started
     return report
 
@@ -91,6 +98,7 @@ class _Run:
         self.chunk_overlap = int(settings.get("chunk_overlap") or 0)
         self.pdf_timeout_s = float(settings.get("pdf_timeout_s") or 60)
         self.progress = progress or (lambda done, total, label: None)
+        self.phase = getattr(progress, "phase", None) or (lambda label: None)
         self.report = IndexReport()
         self._vectors: Any = None
         self._marked = False
@@ -110,9 +118,11 @@ class _Run:
             self._forget(papers)
         elif self._vector_folder_lost():
             self._forget(None)
+        self.phase("reading the library")
         sync_papers(self.store)
         sync_annotations(self.store)
         targets = self._targets(papers)
+        self.phase(f"checking {len(targets)} PDFs for changes")
         self._remove_departed(targets, papers)
         states = {r["attachment_id"]: r for r in self.store.all("SELECT * FROM index_state")}
         todo = []
@@ -124,10 +134,14 @@ class _Run:
                 self._count_unchanged(target, state)
             else:
                 todo.append((target, state))
+        if todo:
+            # The first run loads sentence-transformers once to export the fast encoder.
+            get_embedder(self.model, self.home).prepare(on_step=self.phase)
         self._process(todo)
-        if self.report.indexed or self.report.removed:
-            optimize(self.store)
         self.progress(len(todo), len(todo), "")
+        if self.report.indexed or self.report.removed:
+            self.phase("optimising the keyword index")
+            optimize(self.store)
         return self.report
 
     def _targets(self, papers: Sequence[int] | None) -> list[_Target]:
@@ -220,13 +234,13 @@ class _Run:
         if not chunks:
             self._fail(target, state, "no_text", "no text to index was found in the PDF", digest)
             return
-        vectors = get_embedder(self.model).encode([c.text for c in chunks])
+        vectors = get_embedder(self.model, self.home).encode([c.text for c in chunks])
         self._write(target, state, digest, chunks, vectors, doc)
         self.report.indexed += 1
         self.report.chunks += len(chunks)
 
     def _chunk(self, doc: Any) -> list[Chunk]:
-        embedder = get_embedder(self.model)
+        embedder = get_embedder(self.model, self.home)
         max_tokens = min(self.chunk_tokens, embedder.max_tokens)
         return chunk_document(doc, embedder.token_offsets, max_tokens=max_tokens, overlap=self.chunk_overlap)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -95,44 +96,61 @@ class VectorStore:
 
 
 def open_vectors(home: Path, config: dict, *, model: str | None = None) -> VectorStore:
-    """The collection for the configured model, created on first use."""
+    """The collection for the configured model, created on first use.
+
+    Opened once per process, under a lock: Chroma's embedded client is not safe to create from
+    two threads at once (`Could not connect to tenant default_tenant`, `'RustBindingsAPI' object
+    has no attribute 'bindings'`), and the TUI's search workers asked for it together. A second
+    caller waits for the first and reuses its client. The collection is looked up on every
+    call (a millisecond) so that a long-running process sees a collection another process rebuilt.
+    """
     settings = config.get("index", {})
     model = model or settings.get("model") or "all-MiniLM-L6-v2"
-    client, where = _client(home, settings.get("chroma_url") or "")
-    try:
-        collection = client.get_or_create_collection(
-            collection_name(model),
-            embedding_function=None,
-            configuration={"hnsw": {"space": "cosine"}},
-            metadata={"model": model},
-        )
-    except Exception as exc:
-        raise VectorStoreError(
-            f"cannot open the vector index at {where}: {type(exc).__name__}: {_redact(str(exc))[:200]}",
-            "run `kb index --rebuild` if the index folder is damaged, or check the Chroma server",
-        ) from exc
+    url = settings.get("chroma_url") or ""
+    with _open_lock:
+        client, where = _client(home, url)
+        try:
+            collection = client.get_or_create_collection(
+                collection_name(model),
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"model": model},
+            )
+        except Exception as exc:
+            raise VectorStoreError(
+                f"cannot open the vector index at {where}: {type(exc).__name__}: {_redact(str(exc))[:200]}",
+                "run `kb index --rebuild` if the index folder is damaged, or check the Chroma server",
+            ) from exc
     return VectorStore(collection, client, where)
 
 
 def drop_collection(home: Path, config: dict, *, model: str | None = None) -> None:
     settings = config.get("index", {})
     model = model or settings.get("model") or "all-MiniLM-L6-v2"
-    client, _ = _client(home, settings.get("chroma_url") or "")
-    try:
-        client.delete_collection(collection_name(model))
-    except Exception:  # noqa: BLE001, S110 - nothing to drop
-        pass
+    url = settings.get("chroma_url") or ""
+    with _open_lock:
+        client, _ = _client(home, url)
+        try:
+            client.delete_collection(collection_name(model))
+        except Exception:  # noqa: BLE001, S110 - nothing to drop
+            pass
 
 
+# Held while a client or collection is created; reentrant so open_vectors can call _client.
+_open_lock = threading.RLock()
 _clients: dict[tuple[str, str], tuple[Any, str]] = {}
 
 
 def _client(home: Path, url: str) -> tuple[Any, str]:
     """A cached client: Chroma allows one embedded client per folder and process."""
+    from kb.index.imports import HEAVY_IMPORTS
+
     key = (str(home), url)
-    if key not in _clients:
-        _clients[key] = _http_client(url) if url else _persistent_client(home)
-    return _clients[key]
+    with _open_lock:
+        if key not in _clients:
+            with HEAVY_IMPORTS:
+                _clients[key] = _http_client(url) if url else _persistent_client(home)
+        return _clients[key]
 
 
 def _settings(**extra: Any) -> Any:

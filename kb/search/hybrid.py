@@ -133,7 +133,7 @@ def _dense_ranking(home: Path, config: dict, parsed: Query, allowed: Sequence[in
     from kb.index.vectors import open_vectors
 
     model = config.get("index", {}).get("model") or "all-MiniLM-L6-v2"
-    vector = get_embedder(model).encode_query(parsed.dense_text)
+    vector = get_embedder(model, home).encode_query(parsed.dense_text)
     nearest = open_vectors(home, config, model=model).query(vector, CANDIDATES, allowed)
     return [_Item("chunk", chunk_id, -1) for chunk_id, _ in nearest]
 

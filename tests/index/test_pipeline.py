@@ -173,3 +173,25 @@ def test_only_the_named_papers(store, home, kb_config, library, warm_embedder):
     report = run_index(store, home, kb_config, papers=[ids["quantum"]])
     assert report.indexed == 1
     assert store.scalar("SELECT count(DISTINCT paper_id) FROM chunks") == 1
+
+
+def test_every_phase_is_announced(store, home, kb_config, library, warm_embedder):
+    """No step runs silently: steps without counts are announced as phases, PDFs are counted."""
+
+    class Recorder:
+        def __init__(self):
+            self.events = []
+
+        def __call__(self, done, total, label):
+            self.events.append(("pdf", done, total))
+
+        def phase(self, label):
+            self.events.append(("phase", label))
+
+    recorder = Recorder()
+    run_index(store, home, kb_config, progress=recorder)
+    phases = [e[1] for e in recorder.events if e[0] == "phase"]
+    assert phases[:2] == ["reading the library", "checking 3 PDFs for changes"]
+    assert phases[-1] == "optimising the keyword index"
+    pdfs = [e for e in recorder.events if e[0] == "pdf"]
+    assert pdfs[0] == ("pdf", 0, 3) and pdfs[-1] == ("pdf", 3, 3)

@@ -1,0 +1,281 @@
+"""The embedding model as an ONNX graph, so encoding needs neither torch nor sentence-transformers.
+
+Importing sentence-transformers costs seconds (14 s measured on 2 busy cores); `tokenizers` and
+`onnxruntime` (which chromadb already needs) cost a fraction of one. The graph is exported
+once, whenever torch is loaded anyway (the first `kb index`), from the very model
+sentence-transformers loaded, and kept in the data home under `index/onnx/`. Its file name
+carries a fingerprint of the model's files, so a changed or different model gets a new export
+and never a stale one. After export its vectors are compared with sentence-transformers' on
+probe texts; below cosine MIN_COSINE it is deleted and torch keeps doing the work.
+
+Only models that sentence-transformers assembles as Transformer → mean Pooling (→ Normalize)
+are exported (all-MiniLM-L6-v2 and most sentence-transformers models); for others the file
+never exists and the caller uses torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from kb import paths
+
+# Bumped when the exported graph changes shape (its inputs, outputs or pooling).
+EXPORT_VERSION = 1
+MIN_COSINE = 0.9999
+_PROBES = [
+    "low-rank adaptation",
+    "知识蒸馏 knowledge distillation with a temperature",
+    "FlashAttention tiles the attention matrix so that blocks fit in on-chip SRAM and never "
+    "materialises the full N x N matrix in high-bandwidth memory; " * 12,  # past 256 word pieces
+]
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def model_dir(name: str) -> Path | None:
+    """The local folder of a sentence-transformers model, or None (a hub name, not a folder)."""
+    from kb.index.embedder import model_location
+
+    folder = Path(model_location(name))
+    return folder if (folder / "modules.json").is_file() else None
+
+
+def exportable(folder: Path) -> bool:
+    """Transformer, then mean pooling, then (optionally) Normalize, and a fast tokenizer."""
+    try:
+        modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((folder / "modules.json").read_text())]
+        pooling = json.loads((folder / "1_Pooling" / "config.json").read_text())
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    modes = {k for k, v in pooling.items() if k.startswith("pooling_mode_") and v is True}
+    return (
+        modules[:2] == ["Transformer", "Pooling"]
+        and all(m == "Normalize" for m in modules[2:])
+        and modes == {"pooling_mode_mean_tokens"}
+        and (folder / "tokenizer.json").is_file()
+    )
+
+
+def fingerprint(folder: Path) -> str:
+    """Changes when any file of the model does (name, size, mtime), or the export format."""
+    h = hashlib.sha256(f"v{EXPORT_VERSION}".encode())
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        st = path.stat()
+        h.update(f"{path.relative_to(folder)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def graph_path(home: Path, name: str) -> Path | None:
+    """Where this model's current export lives (whether or not it exists yet)."""
+    folder = model_dir(name)
+    if folder is None or not exportable(folder):
+        return None
+    return paths.index_dir(home) / "onnx" / f"{_slug(name)}-{fingerprint(folder)}.onnx"
+
+
+def max_seq_length(folder: Path) -> int:
+    try:
+        return int(json.loads((folder / "sentence_bert_config.json").read_text())["max_seq_length"])
+    except (OSError, ValueError, KeyError):
+        return 256
+
+
+# Exports made by this process, by file name (model and fingerprint): another data home of the
+# same process (a test suite, the bench) links or copies the file instead of exporting again.
+_made: dict[str, Path] = {}
+_export_lock = threading.Lock()
+
+
+def export(st_model: Any, name: str, home: Path) -> Path | None:
+    """Export the SentenceTransformer to ONNX (needs torch and onnx); None when it cannot be, or
+    when its vectors do not match the model's. Never raises: torch still works. `st_model` may
+    be a function returning the model: it is called only when an export must really be made."""
+    target = graph_path(home, name)
+    if target is None:
+        return None
+    with _export_lock:
+        if target.is_file():
+            return target
+        if not _export_checked(st_model, name, target):
+            return None
+    for stale in target.parent.glob(f"{_slug(name)}-*.onnx"):
+        if stale != target:
+            stale.unlink(missing_ok=True)
+    return target
+
+
+def _export_checked(st_model: Any, name: str, target: Path) -> bool:
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        earlier = _made.get(target.name)
+        if earlier is not None and earlier.is_file():
+            _link_or_copy(earlier, tmp)
+        else:
+            if callable(st_model) and not hasattr(st_model, "encode"):
+                st_model = st_model()
+            _torch_export(st_model, tmp)
+            encoder = OnnxEncoder(tmp, model_dir(name), threads=1)
+            expected = st_model.encode(_PROBES, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+            got = encoder.encode(_PROBES)
+            if float((expected * got).sum(axis=1).min()) < MIN_COSINE:
+                tmp.unlink(missing_ok=True)
+                return False
+        os.replace(tmp, target)
+        _made[target.name] = target
+        return True
+    except Exception:  # noqa: BLE001 - no onnx package, an unusual architecture, a full disk: torch still works
+        tmp.unlink(missing_ok=True)
+        return False
+
+
+def export_in_child(name: str, home: Path, timeout_s: float = 1800) -> Path | None:
+    """Export in a child process, so that this one never imports torch: `kb index` keeps its
+    memory (and the child's) under a gigabyte each instead of holding both. A failure is
+    remembered beside the export (same fingerprint), so it is not retried on every run."""
+    import subprocess
+    import sys
+
+    target = graph_path(home, name)
+    if target is None:
+        return None
+    if target.is_file():
+        return target
+    failed = target.with_suffix(".failed")
+    if failed.exists():
+        return None
+    earlier = _made.get(target.name)
+    if earlier is not None and earlier.is_file():
+        return export(None, name, home)  # a link to this process's earlier export: no model needed
+    try:
+        proc = subprocess.run([sys.executable, "-m", "kb.index.onnx_model", str(home), name], stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=timeout_s, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if proc.returncode == 0 and target.is_file():
+        _made[target.name] = target
+        return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        failed.write_text((proc.stderr or "")[-2000:] or f"exit {proc.returncode}\n", encoding="utf-8")
+    except OSError:
+        pass
+    return None
+
+
+def _link_or_copy(source: Path, dest: Path) -> None:
+    try:
+        os.link(source, dest)
+    except OSError:
+        import shutil
+
+        shutil.copyfile(source, dest)
+
+
+def _torch_export(st_model: Any, dest: Path) -> None:
+    import torch
+
+    transformer = st_model[0].auto_model
+    normalize = len(st_model) > 2  # Normalize follows pooling
+
+    class Pooled(torch.nn.Module):
+        """Token embeddings → masked mean (→ unit length): what sentence-transformers computes."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, p=2, dim=1) if normalize else mean
+
+    sample = torch.ones(2, 8, dtype=torch.long)
+    axes = {n: {0: "batch", 1: "tokens"} for n in _INPUTS}
+    axes["embedding"] = {0: "batch"}
+    was_training = transformer.training
+    transformer.eval()
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(Pooled(), (sample, sample, torch.zeros_like(sample)), str(dest), input_names=list(_INPUTS),
+                              output_names=["embedding"], dynamic_axes=axes, opset_version=17, dynamo=False)
+    finally:
+        transformer.train(was_training)
+
+
+class OnnxEncoder:
+    """Tokenize with `tokenizers`, run the graph with onnxruntime; rows L2-normalised float32."""
+
+    def __init__(self, graph: Path, folder: Path, *, threads: int | None = None):
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        options = onnxruntime.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        # Idle worker threads sleep rather than spin: on a shared or busy machine spinning
+        # threads take the cores the other worker needs.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        # tokenizer.json pads and truncates to 128; sentence-transformers reads up to max_seq_length.
+        tokenizer.enable_truncation(max_length=max_seq_length(folder))
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self.tokenizer = tokenizer
+        self._lock = threading.Lock()  # tokenizers' padding settings are per object
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> Any:
+        """Texts batched by length (little padding), returned in the given order."""
+        import numpy as np
+
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out: Any = None
+        for start in range(0, len(order), batch_size):
+            picked = order[start:start + batch_size]
+            vectors = self._run([texts[i] for i in picked])
+            if out is None:
+                out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+            out[picked] = vectors
+        if out is None:
+            return np.zeros((0, 0), dtype=np.float32)
+        return out
+
+    def _run(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        with self._lock:
+            encodings = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        vectors = self.session.run(None, feeds)[0].astype(np.float32, copy=False)
+        # Unit length even for a model without Normalize: the index compares by cosine.
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
+
+
+def _slug(name: str) -> str:
+    import re
+
+    return re.sub(r"[^a-zA-Z0-9_.-]+", "-", name).strip("-._")[:60] or "model"
+
+
+if __name__ == "__main__":
+    # `python -m kb.index.onnx_model HOME MODEL`: the child of export_in_child.
+    import sys
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from kb.index.embedder import Embedder
+
+    made = export(Embedder(sys.argv[2]).model, sys.argv[2], Path(sys.argv[1]))
+    sys.exit(0 if made is not None else 1)

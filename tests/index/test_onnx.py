@@ -1,0 +1,90 @@
+"""The ONNX export of the embedding model: the same vectors as sentence-transformers (cosine ≥
+0.9999, so an index built by either is searched by the other), made once, rebuilt when the
+model's files change, and never made for a model it would get wrong."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from kb.index import onnx_model
+from kb.index.embedder import Embedder
+
+TEXTS = [
+    "low-rank adaptation",
+    "LoRA",
+    "知识蒸馏和温度 (knowledge distillation with temperature)",
+    "What does FlashAttention keep in SRAM, and why does it never write the N x N matrix?",
+    "Scaling laws: the loss falls as a power law of parameters, data and compute. " * 20,  # > 256 word pieces
+    "",
+]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, warm_embedder):
+    home = tmp_path_factory.mktemp("onnx") / "home"
+    graph = onnx_model.export(warm_embedder.model, warm_embedder.name, home)
+    assert graph is not None and graph.is_file()
+    return home, graph
+
+
+def test_onnx_vectors_match_sentence_transformers(exported, warm_embedder):
+    home, graph = exported
+    reference = warm_embedder.encode_with_model(TEXTS)
+    encoder = onnx_model.OnnxEncoder(graph, onnx_model.model_dir(warm_embedder.name))
+    # In one length-sorted batch, in small batches and one at a time: padding must not matter.
+    for vectors in (encoder.encode(TEXTS), encoder.encode(TEXTS, batch_size=2), np.stack([encoder.encode([t])[0] for t in TEXTS])):
+        assert vectors.shape == reference.shape and vectors.dtype == np.float32
+        cosines = (vectors * reference).sum(axis=1)
+        assert cosines.min() >= 0.9999, cosines
+
+
+def test_embedder_with_a_home_encodes_with_onnx_and_agrees(exported, warm_embedder):
+    home, _ = exported
+    embedder = Embedder(warm_embedder.name, home=home)
+    query = embedder.encode_query("low-rank adaptation of large language models")
+    batch = embedder.encode(TEXTS)
+    assert embedder._model is None  # neither encode touched torch
+    assert float(query @ warm_embedder.encode_with_model(["low-rank adaptation of large language models"])[0]) >= 0.9999
+    assert ((batch * warm_embedder.encode_with_model(TEXTS)).sum(axis=1)).min() >= 0.9999
+    assert embedder.encode([]).shape == (0, 384)
+
+
+def test_a_changed_model_gets_a_new_export_and_the_old_one_goes(tmp_path, exported, warm_embedder, monkeypatch):
+    folder = tmp_path / "model"
+    shutil.copytree(onnx_model.model_dir(warm_embedder.name), folder)
+    home = tmp_path / "home"
+    first = onnx_model.graph_path(home, str(folder))
+    assert first is not None and first == onnx_model.graph_path(home, str(folder))  # stable
+    config = folder / "config.json"
+    config.write_text(config.read_text() + "\n")  # any change to the model's files
+    second = onnx_model.graph_path(home, str(folder))
+    assert second != first
+    first.parent.mkdir(parents=True)
+    first.write_bytes(b"an export of the old model")
+    made = onnx_model.export(warm_embedder.model, str(folder), home)
+    assert made == second and made.is_file() and not first.exists()
+
+
+def test_models_it_cannot_reproduce_are_not_exported(tmp_path, warm_embedder):
+    folder = tmp_path / "cls-model"
+    shutil.copytree(onnx_model.model_dir(warm_embedder.name), folder)
+    pooling = folder / "1_Pooling" / "config.json"
+    settings = json.loads(pooling.read_text())
+    settings.update(pooling_mode_mean_tokens=False, pooling_mode_cls_token=True)
+    pooling.write_text(json.dumps(settings))
+    assert onnx_model.graph_path(tmp_path / "home", str(folder)) is None
+    assert onnx_model.export(warm_embedder.model, str(folder), tmp_path / "home") is None
+    assert onnx_model.graph_path(tmp_path / "home", "some-org/hub-model") is None  # not a local folder
+
+
+def test_an_export_that_disagrees_is_thrown_away(tmp_path, warm_embedder, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setattr(onnx_model, "_made", {})
+    monkeypatch.setattr(onnx_model, "MIN_COSINE", 1.5)  # no export can reach it
+    assert onnx_model.export(warm_embedder.model, warm_embedder.name, home) is None
+    assert not list((home / "index" / "onnx").glob("*"))
+    assert Embedder(warm_embedder.name, home=home)._onnx_encoder("query") is None
