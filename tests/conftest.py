@@ -41,6 +41,18 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return h
 
 
+@pytest.fixture(autouse=True)
+def _no_query_server_left(request):
+    """`kb search` may start a warm query server in the test's data home: stop it afterwards, so
+    no test leaves a process behind (in any folder: journeys and CLI tests search too)."""
+    home = request.getfixturevalue("home") if "home" in request.fixturenames else None
+    yield
+    if home is not None:
+        from kb.search.server import stop
+
+        stop(home)
+
+
 @pytest.fixture
 def store(home: Path):
     from kb.store import Store

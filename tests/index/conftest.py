@@ -24,12 +24,3 @@ def kb_config() -> dict:
     return copy.deepcopy(config_mod.DEFAULTS)
 
 
-@pytest.fixture(autouse=True)
-def _no_query_server_left(request):
-    """`kb search` starts a warm query server in the test's data home: stop it afterwards."""
-    home = request.getfixturevalue("home") if "home" in request.fixturenames else None
-    yield
-    if home is not None:
-        from kb.search.server import stop
-
-        stop(home)
