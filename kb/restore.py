@@ -314,7 +314,10 @@ def _write_journal(journal: Path, data: dict) -> None:
 def _switch(journal: Path) -> None:
     data = json.loads(journal.read_text(encoding="utf-8"))
     for src, dst in data["steps"]:
-        if os.path.lexists(src):
+        # Replaying after a kill must not redo a step: every destination is new when its step first
+        # runs (a fresh before-restore folder, or a live path an earlier step moved aside), so one
+        # that exists was done already. Without this, a replay moved the restored database aside.
+        if os.path.lexists(src) and not os.path.lexists(dst):
             Path(dst).parent.mkdir(parents=True, exist_ok=True)
             _checkpoint("rename")
             os.replace(src, dst)

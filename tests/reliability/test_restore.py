@@ -197,3 +197,34 @@ def test_sigkill_of_kb_restore_then_the_next_command_sees_old_or_new(tmp_path):
         assert seen in (old, new), f"a mix after SIGKILL at {fraction:.0%} of a restore"
         outcomes.add("old" if seen == old else "new")
     assert outcomes  # at least one run; usually both outcomes occur
+
+
+def test_a_kill_at_each_rename_of_the_switch_then_recovery_gives_old_or_new(old_and_new, tmp_path, monkeypatch):
+    """Every rename of the switch, deterministically (the property test above rarely lands on
+    them among hundreds of extraction writes). A replay that redid the first renames moved the
+    restored database and config aside: no database, no config, the new notes."""
+    template, archive, old, new = old_and_new
+    outcomes = []
+    for k in range(12):
+        home = fresh_home(template, tmp_path / "homes")
+        seen = {"renames": 0}
+
+        def checkpoint(step: str, k=k, seen=seen) -> None:
+            if step == "rename":
+                if seen["renames"] == k:
+                    raise Killed()
+                seen["renames"] += 1
+
+        monkeypatch.setattr(restore_mod, "_checkpoint", checkpoint)
+        try:
+            backup.restore(home, archive, force=True)
+        except Killed:
+            pass
+        monkeypatch.setattr(restore_mod, "_checkpoint", lambda step: None)
+        restore_mod.finish_interrupted(home)  # the next start
+        state = library(home)
+        assert state in (old, new), f"a mix after a kill before rename {k}"
+        outcomes.append("old" if state == old else "new")
+        if seen["renames"] < k:  # the restore finished before the k-th rename: no more to try
+            break
+    assert "new" in outcomes and len(outcomes) >= 4, outcomes
