@@ -13,6 +13,10 @@ an update with alpha / r ignored does not.
 Task (built at run time, `data.rotated`): tell standard-library docstrings from the same words
 rotated at a random point. The bag of words is unchanged, so frozen mean-pooled features barely
 separate them; fine-tuning the encoder can learn where a sentence starts.
+
+Speed (the quick preset, on a shared 2-core CPU): MiniLM's first 2 of 6 layers (`layers`, said in
+the claim table), 24 tokens, tokenised once; fused AdamW; the head-only variant trains on frozen
+features computed once; the test set (726 texts) is evaluated in batches of 256 without grad.
 """
 
 from __future__ import annotations
