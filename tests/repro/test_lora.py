@@ -181,6 +181,6 @@ def test_tiny_run_reports_the_three_settings_and_both_naive_variants():
     assert {"full_accuracy", "lora_accuracy", "head_only_accuracy"} <= set(m)
     params, acc, merge = out["claims"][:3]
     assert params["held"] and merge["held"] and merge["naive_held"] is False  # alpha/r ignored fails the merge check
-    assert "head only" in acc["naive"] and " SE" in acc["naive"]
+    assert "head only" in acc["naive"] and " SE below full" in acc["naive"] and "head_only_gap_se" in m
     phases = {e["phase"] for e in ctx.events if e["event"] == "progress"}
     assert phases == {"seed 0: full fine-tuning", "seed 0: head only", "seed 0: LoRA r=8"}
