@@ -48,3 +48,21 @@ def query_value_modules(model) -> list[str]:
             return [q, v]
     raise KbError("this model has no recognisable query/value projections for LoRA",
                   "use a BERT-, DistilBERT- or LLaMA-style encoder")
+
+
+def truncate(model, layers: int):
+    """Keep the first `layers` transformer layers (0 keeps all): a cheaper encoder for quick runs,
+    still pretrained (the embeddings and the kept layers are MiniLM's own weights)."""
+    if not layers:
+        return model
+    for owner in ("encoder", "transformer"):  # BERT-style, DistilBERT-style
+        stack = getattr(getattr(model, owner, None), "layer", None)
+        if stack is not None:
+            if layers > len(stack):
+                raise KbError(f"layers={layers} asked for, but the model has {len(stack)} layers",
+                              f"use --set layers=N with N at most {len(stack)} (0 keeps all)")
+            getattr(model, owner).layer = stack[:layers]
+            model.config.num_hidden_layers = layers
+            return model
+    raise KbError("this model's transformer layers could not be found to keep the first few of them",
+                  "leave layers at 0 (all layers) for this model")

@@ -123,3 +123,64 @@ def test_rotated_texts_keep_their_words_and_are_balanced():
     assert all(sorted(a.split()) == sorted(b.split()) for a, b in zip(texts, out))  # a bag of words cannot tell
     assert all((a != b) == bool(y) for a, b, y in zip(texts, out, labels))
     assert 80 < sum(labels) < 120
+
+
+def test_truncate_keeps_the_first_pretrained_layers_and_refuses_more_than_there_are():
+    import pytest
+
+    from kb.errors import KbError
+    from reproductions import encoder
+
+    base = _tiny_bert()
+    first_two = list(base.encoder.layer)[:2]
+    assert encoder.truncate(base, 0) is base and len(base.encoder.layer) == 3  # 0 keeps all
+    cut = encoder.truncate(base, 2)
+    assert list(cut.encoder.layer) == first_two and cut.config.num_hidden_layers == 2  # the same (pretrained) modules
+    ids = torch.randint(0, 60, (2, 10), generator=torch.Generator().manual_seed(0))
+    assert cut(input_ids=ids).last_hidden_state.shape == (2, 10, 48)
+    with pytest.raises(KbError, match="has 2 layers"):
+        encoder.truncate(cut, 5)
+
+
+def test_head_only_on_cached_features_gives_the_classifiers_own_logits():
+    """The naive variant trains its head on features computed once: they must be what the frozen
+    classifier itself computes (eval mode), or the naive variant would be measured on other inputs."""
+    model = lora._classifier(_tiny_bert(), 2)
+    ids = torch.randint(1, 60, (4, 10), generator=torch.Generator().manual_seed(1))
+    mask = torch.ones_like(ids)
+    mask[0, 6:] = 0  # padding is left out of the mean
+    batches = [({"input_ids": ids, "attention_mask": mask}, torch.tensor([0, 1, 0, 1]))]
+    feats = lora._frozen_features(model, batches, "cpu")
+    head = lora._head_on_features(model.head)
+    with torch.no_grad():
+        want = model(input_ids=ids, attention_mask=mask)
+        assert torch.allclose(head(**feats[0][0]), want, atol=1e-6)
+        unmasked = lora._head_on_features(model.head)(model.pooled(ids, torch.ones_like(ids)))
+    assert (unmasked[0] - want[0]).abs().max() > 1e-4  # the mask matters: the check can tell
+
+
+def test_threads_leave_a_busy_machine_one_and_an_idle_one_all_its_cores(monkeypatch):
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (8.0, 8.0, 8.0))
+    assert lora._threads(0) == 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.1, 0.1, 0.1))
+    assert lora._threads(0) == 2
+    assert lora._threads(3) == 3  # asked for: used as asked
+
+
+def test_tiny_run_reports_the_three_settings_and_both_naive_variants():
+    from reproductions import worker
+
+    cfg = lora.SPEC.config("tiny")
+    ctx = worker.RunContext("cpu", 0)
+    out = lora.run(cfg, ctx)
+    m = out["metrics"]
+    assert m["layers"] == 1 and m["test_examples_pooled"] == round(64 * cfg["test_fraction"])
+    assert {"full_accuracy", "lora_accuracy", "head_only_accuracy"} <= set(m)
+    params, acc, merge = out["claims"][:3]
+    assert params["held"] and merge["held"] and merge["naive_held"] is False  # alpha/r ignored fails the merge check
+    assert "head only" in acc["naive"] and " SE below full" in acc["naive"] and "head_only_gap_se" in m
+    phases = {e["phase"] for e in ctx.events if e["event"] == "progress"}
+    assert phases == {"seed 0: full fine-tuning", "seed 0: head only", "seed 0: LoRA r=8"}
