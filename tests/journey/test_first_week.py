@@ -157,7 +157,7 @@ def test_a_first_week_in_a_real_terminal(terminal_env, run_kb, seeds_dir, papers
         tui.keys("Enter")
         first = tui.wait_for("kd (tiny) · run #", timeout=240)
         assert ("✔ claim held" in first) != ("✘ claim did not hold" in first)  # exactly one verdict
-        run_kb("repro", "run", "kd", "--preset", "tiny", "--set", "epochs=20", check=True, timeout=300)
+        run_kb("repro", "run", "kd", "--preset", "tiny", "--set", "steps=300", check=True, timeout=300)
         tui.keys("Escape", "r")
         tui.wait_for("kd · tiny", "Past runs")
         tui.keys("Enter")
