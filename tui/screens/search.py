@@ -92,7 +92,7 @@ class SearchScreen(KbScreen):
             model = (self.config().get("index") or {}).get("model") or "all-MiniLM-L6-v2"
             with VECTOR_LOCK:
                 open_vectors(self.home, self.config(), model=model).count()
-                get_embedder(model).encode_query("warm up")
+                get_embedder(model, self.home).encode_query("warm up")  # the ONNX encoder searches use
         except Exception:  # noqa: BLE001 - the first real search reports what is wrong, once
             return
 
