@@ -68,9 +68,13 @@ def _patch(monkeypatch, probe: Probe, home) -> None:
         def encode_query(self, text):
             return [0.0]
 
+    # Import the pipeline before patching get_embedder: it binds the name at import, and an import
+    # under the patch would keep the fake for every later test in this process.
+    import kb.index.pipeline  # noqa: F401
+
     monkeypatch.setattr(hybrid, "search", search)
     monkeypatch.setattr(vectors, "open_vectors", lambda home, config, model=None: FakeVectors())
-    monkeypatch.setattr("kb.index.embedder.get_embedder", lambda name: FakeEmbedder())
+    monkeypatch.setattr("kb.index.embedder.get_embedder", lambda *args, **kwargs: FakeEmbedder())
     monkeypatch.setattr("kb.index.pipeline.has_full_text", lambda store: True)
 
 
