@@ -42,15 +42,7 @@ def default_editor() -> list[str]:
 
 
 def open_in_editor(path: Path | str, editor_cmd: str | None = None) -> None:
-    args = [*editor_command(editor_cmd), str(path)]
-    try:
-        result = subprocess.run(args)
-    except FileNotFoundError as exc:
-        raise KbError(f"the editor {args[0]!r} was not found", "set $EDITOR or `kb config notes.editor CMD` to an installed editor") from exc
-    except OSError as exc:
-        raise KbError(f"could not start the editor {args[0]!r}: {exc.strerror or exc}") from exc
-    if result.returncode != 0:
-        raise KbError(f"the editor exited with status {result.returncode}", f"the note is at {path}")
+    open_at_line(path, 0, editor_cmd)  # line 0: at the top, whatever the editor
 
 
 # Editors that take `+LINE` before the file (vi family, nano, emacs, micro, kakoune, helix).
