@@ -13,6 +13,7 @@ from typing import Any, Iterable
 from kb import titles
 from kb.errors import Ambiguous, BadInput, NotFound
 from kb.store import Store
+from kb.values import row_id
 
 STATUSES = ("unread", "reading", "read", "reviewed")
 
@@ -421,8 +422,9 @@ def resolve(store: Store, ref: str) -> Paper:
     ref = (ref or "").strip()
     if not ref:
         raise BadInput("no paper given")
-    if ref.isdigit():
-        row = store.one("SELECT * FROM papers WHERE id = ?", (int(ref),))
+    paper_id = row_id(ref)  # a number no row can have is looked up as a name, and not found
+    if paper_id is not None:
+        row = store.one("SELECT * FROM papers WHERE id = ?", (paper_id,))
         if row:
             return Paper.from_row(row)
     row = store.one("SELECT * FROM papers WHERE citekey = ? COLLATE NOCASE", (ref,))

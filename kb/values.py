@@ -32,6 +32,20 @@ class Refused(BadInput):
         self.raw, self.why, self.allowed = raw, why, allowed
 
 
+def row_id(text: object) -> int | None:
+    """`text` as a row id (a paper, plan, plan item or run) when it can be one, else None.
+
+    A user's PAPER, RUN or ITEM argument may be a number: one beyond SQLite's integers (10^30)
+    names no row, and binding it raises OverflowError; `"²".isdigit()` is true but int() refuses
+    it; int() of a 5,000-digit string raises too. None lets the caller treat the text as a name
+    and end in its usual "not found"."""
+    s = text.strip() if isinstance(text, str) else ""
+    if not s.isdecimal() or len(s.lstrip("0")) > len(str(INT64)):
+        return None
+    value = int(s)
+    return value if value <= INT64 else None
+
+
 def _refuse(name: str, raw: object, why: str, allowed: str) -> Refused:
     return Refused(name, raw, why, allowed)
 

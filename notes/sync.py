@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.store import Store
+from kb.values import row_id
 from notes import cards as cards_mod
 from notes import files, identity
 from notes import links as links_mod
@@ -266,8 +267,9 @@ def _paper_of(meta: dict, stem: str, papers: dict) -> int | None:
     raw_id = meta.get("paper_id")
     if isinstance(raw_id, int) and raw_id in papers["ids"]:
         return raw_id
-    if isinstance(raw_id, str) and raw_id.strip().isdigit() and int(raw_id) in papers["ids"]:
-        return int(raw_id)
+    # The note's own text: "²" passes str.isdigit() but not int(), so row_id, not int(), reads it.
+    if isinstance(raw_id, str) and row_id(raw_id) in papers["ids"]:
+        return row_id(raw_id)
     for key in (meta.get("citekey"), stem):
         if isinstance(key, str) and key.strip().lower() in papers["citekeys"]:
             return papers["citekeys"][key.strip().lower()]

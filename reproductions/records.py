@@ -18,6 +18,7 @@ from typing import Any
 from kb import paths
 from kb.errors import BadInput, NotFound
 from kb.papers import find_match, now_iso
+from kb.values import row_id, shown
 
 _JSON_FIELDS = ("params", "metrics", "details", "versions")
 
@@ -131,10 +132,12 @@ def reap_stale(store) -> int:
 
 
 def get_run(store, run_id: int | str) -> dict[str, Any]:
-    try:
-        rid = int(str(run_id).lstrip("#"))
-    except ValueError:
-        raise BadInput(f"{run_id!r} is not a run id", "run ids are numbers: see `kb repro runs`") from None
+    text = str(run_id).strip().lstrip("#")
+    rid = row_id(text)
+    if rid is None:
+        if text.isdecimal():  # a number, but past SQLite's integers: no run can have it
+            raise NotFound(f"no run {shown(text)}", "see `kb repro runs` for the recorded runs")
+        raise BadInput(f"{run_id!r} is not a run id", "run ids are numbers: see `kb repro runs`")
     reap_stale(store)
     row = store.one("SELECT * FROM runs WHERE id = ?", (rid,))
     if row is None:

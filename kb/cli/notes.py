@@ -340,7 +340,7 @@ def _card_location(ctx: Ctx, card_id: int) -> dict:
 
 
 @review.command("suspend")
-@click.argument("card_id", type=int)
+@click.argument("card_id", type=types.ROW_ID)
 @click.option("--undo", is_flag=True, help="Bring a suspended card back.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
@@ -357,7 +357,7 @@ def review_suspend(ctx: Ctx, card_id: int, undo: bool, as_json: bool) -> None:
 
 
 @review.command("bury")
-@click.argument("card_id", type=int)
+@click.argument("card_id", type=types.ROW_ID)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @now_option
 @pass_ctx
@@ -373,7 +373,7 @@ def review_bury(ctx: Ctx, card_id: int, as_json: bool, now_text: str | None) -> 
 
 
 @review.command("edit")
-@click.argument("card_id", type=int)
+@click.argument("card_id", type=types.ROW_ID)
 @click.option("--json", "as_json", is_flag=True, help="Print the note's path and the card's line as JSON; do not open it.")
 @pass_ctx
 def review_edit(ctx: Ctx, card_id: int, as_json: bool) -> None:
@@ -385,7 +385,7 @@ def review_edit(ctx: Ctx, card_id: int, as_json: bool) -> None:
 
 
 @review.command("preview")
-@click.argument("card_id", type=int)
+@click.argument("card_id", type=types.ROW_ID)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @now_option
 @pass_ctx

@@ -17,6 +17,7 @@ from typing import Any
 
 from kb.errors import Ambiguous, NotFound
 from kb.store import Store
+from kb.values import row_id
 
 KINDS = ("paper", "book", "course", "tutorial", "task", "other")
 READ_STATUSES = ("read", "reviewed")
@@ -38,8 +39,9 @@ def resolve_plan(store: Store, ref: str | int | None) -> sqlite3.Row:
             )
         return rows[0]
     text = str(ref).strip()
-    if text.isdigit():
-        row = store.one("SELECT * FROM plans WHERE id = ?", (int(text),))
+    plan_id = row_id(text)  # 10^30 or "²" is a name that matches no plan, not a crash
+    if plan_id is not None:
+        row = store.one("SELECT * FROM plans WHERE id = ?", (plan_id,))
         if row:
             return row
     row = store.one("SELECT * FROM plans WHERE name = ?", (text,))

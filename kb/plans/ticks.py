@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from kb.errors import Ambiguous, NotFound
 from kb.store import Store
+from kb.values import row_id
 
 
 def resolve_item(store: Store, ref: str, plan: str | None = None) -> sqlite3.Row:
@@ -23,8 +24,9 @@ def resolve_item(store: Store, ref: str, plan: str | None = None) -> sqlite3.Row
     where, params = "", []
     if plan is not None:
         where, params = " AND i.plan_id = ?", [resolve_plan(store, plan)["id"]]
-    if text.isdigit():
-        row = store.one("SELECT i.* FROM plan_items i WHERE i.id = ?" + where, (int(text), *params))
+    item_id = row_id(text)  # 10^30 or "²" is looked for as text, and not found
+    if item_id is not None:
+        row = store.one("SELECT i.* FROM plan_items i WHERE i.id = ?" + where, (item_id, *params))
         if row:
             return row
     rows = store.all(

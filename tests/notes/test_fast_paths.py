@@ -212,3 +212,15 @@ def test_text_added_above_moves_cards_without_touching_their_identity(store, hom
     after = _cards(store)
     assert [(r["id"], r["key"], r["updated_at"]) for r in after] == [(r["id"], r["key"], r["updated_at"]) for r in before]
     assert [r["line"] - b["line"] for r, b in zip(after, before)] == [4, 4]
+
+
+def test_a_paper_id_of_digits_int_refuses_falls_back_to_the_citekey(store, home, config, make_paper, write_note):
+    """`paper_id: "²"` (str.isdigit() but not int()) or a number past SQLite's integers in a note's
+    front matter: the note is matched by its citekey, not a ValueError out of `kb today` / `kb review`."""
+    lora = make_paper()
+    bert = make_paper("BERT: Pre-training of Deep Bidirectional Transformers", authors=["Jacob Devlin"], year=2019)
+    write_note("a.md", f'---\npaper_id: "²"\ncitekey: {lora.citekey}\n---\nQ1 :: A1\n')
+    write_note("b.md", f'---\npaper_id: "{10**30}"\ncitekey: {bert.citekey}\n---\nQ2 :: A2\n')
+    report = sync.sync_notes(store, home, config, T0)
+    assert report.cards_new == 2, report.issues
+    assert {r["front"]: r["paper_id"] for r in _cards(store)} == {"Q1": lora.id, "Q2": bert.id}

@@ -85,6 +85,8 @@ class Case:
     sees: str = ""  # for the docs: what the user sees (defaults to the message fragment)
 
 
+HUGE = "1" + "0" * 30  # 10^30: past SQLite's integers, whose binding raises OverflowError
+
 PLAN_PROSE = "# My reading\n\n## Ideas\n\n### Later\n\n---\n"
 
 
@@ -557,4 +559,35 @@ CASES: list[Case] = [
     Case("cli-title-escapes", "CLI", "a paper title holding terminal escapes (colour, OSC 52 clipboard write)",
          lambda e: (e.paper("Escapes \x1b[31mred\x1b[0m and \x1b]52;c;cGF3bmVk\x07 clipboard"), ["show", "1"])[1], 0,
          "Escapes red and  clipboard", sees="the title without them: Escapes red and clipboard (the TUI strips them too)"),
+    # -- numbers that name no row: beyond SQLite's integers, or digits int() refuses ------------------------------
+    Case("cli-huge-paper-id", "CLI", "`kb show 10^30` (a paper id beyond SQLite's integers)",
+         lambda e: (e.paper(), ["show", HUGE])[1], 3, "no paper matches",
+         sees=f"error: no paper matches '{HUGE}' / hint: see `kb papers` for ids and citekeys"),
+    Case("cli-superscript-paper-id", "CLI", "`kb show ²` (a digit to str.isdigit, not to int())",
+         lambda e: (e.paper(), ["show", "²"])[1], 3, "no paper matches",
+         sees="error: no paper matches '²' / hint: see `kb papers` for ids and citekeys"),
+    Case("repro-runs-huge-paper", "reproductions", "`kb repro runs 10^30` (runs of a paper id beyond SQLite's integers)",
+         lambda e: (e.paper(), ["repro", "runs", HUGE])[1], 3, "no paper matches",
+         sees=f"error: no paper matches '{HUGE}' / hint: see `kb papers` for ids and citekeys"),
+    Case("repro-show-huge-run", "reproductions", "`kb repro show 10^30`", lambda e: ["repro", "show", HUGE], 3, "no run",
+         sees=f"error: no run {HUGE} / hint: see `kb repro runs` for the recorded runs"),
+    Case("run-remove-huge-id", "removing", "`kb repro runs --remove 10^30 --yes`",
+         lambda e: ["repro", "runs", "--remove", HUGE, "--yes"], 3, "no run",
+         sees=f"error: no run {HUGE} / hint: see `kb repro runs` for the recorded runs"),
+    Case("plan-done-huge-id", "plans", "`kb plan done 10^30` (an item id beyond SQLite's integers)",
+         lambda e: ["plan", "done", HUGE], 3, "no plan item",
+         sees=f"error: no plan item matches '{HUGE}' / hint: see `kb plan show` (or `kb plan show --json` for item ids)"),
+    Case("plan-show-huge-id", "plans", "`kb plan show 10^30` (a plan id beyond SQLite's integers)",
+         lambda e: ["plan", "show", HUGE], 3, "no plan",
+         sees=f"error: no plan '{HUGE}' / hint: import one with `kb plan import FILE`"),
+    Case("review-bury-huge-card-id", "cards", "`kb review bury 10^30`", lambda e: ["review", "bury", HUGE], 2, "out of range",
+         sees=f"Error: Invalid value for 'CARD_ID': {HUGE} is out of range: a whole number from 1 to 9,223,372,036,854,775,807"),
+    Case("review-suspend-huge-card-id", "cards", "`kb review suspend 10^30`", lambda e: ["review", "suspend", HUGE], 2, "out of range",
+         sees=f"Error: Invalid value for 'CARD_ID': {HUGE} is out of range: a whole number from 1 to 9,223,372,036,854,775,807"),
+    Case("review-edit-huge-card-id", "cards", "`kb review edit 10^30 --json`", lambda e: ["review", "edit", HUGE, "--json"], 2,
+         "out of range",
+         sees=f"Error: Invalid value for 'CARD_ID': {HUGE} is out of range: a whole number from 1 to 9,223,372,036,854,775,807"),
+    Case("review-preview-huge-card-id", "cards", "`kb review preview 10^30`", lambda e: ["review", "preview", HUGE], 2,
+         "out of range",
+         sees=f"Error: Invalid value for 'CARD_ID': {HUGE} is out of range: a whole number from 1 to 9,223,372,036,854,775,807"),
 ]
