@@ -50,6 +50,32 @@ def query_value_modules(model) -> list[str]:
                   "use a BERT-, DistilBERT- or LLaMA-style encoder")
 
 
+def depth(name: str) -> int | None:
+    """The number of transformer layers a model declares in its config.json, without loading it;
+    None for a hub name not on disk, or a config that does not say."""
+    import json
+    from pathlib import Path
+
+    try:
+        declared = json.loads((Path(path(name)) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    for key in ("num_hidden_layers", "n_layers"):  # BERT-style, DistilBERT-style
+        if isinstance(declared, dict) and isinstance(declared.get(key), int) and not isinstance(declared.get(key), bool):
+            return declared[key]
+    return None
+
+
+def check_layers(name: str, layers: int) -> None:
+    """Refuse `--set layers=N` deeper than the model, before a run starts (truncate checks again
+    for a model whose depth only loading it tells)."""
+    from kb.errors import BadInput
+
+    total = depth(name) if layers else None
+    if total is not None and layers > total:
+        raise BadInput(f"layers={layers} is out of range: the model has {total} layers", f"layers: 0 (all) to {total}")
+
+
 def truncate(model, layers: int):
     """Keep the first `layers` transformer layers (0 keeps all): a cheaper encoder for quick runs,
     still pretrained (the embeddings and the kept layers are MiniLM's own weights)."""

@@ -45,6 +45,7 @@ SPEC = ReproSpec(
         Preset("full", 120, {"min_len": 1024, "max_len": 16384, "heads": 16}, gpu=True),
     ),
     keywords=("flashattention", "flash attention", "flash-attention", "online softmax"),
+    check=lambda cfg: _lengths(cfg),  # defined below; the run calls it again for its lengths
 )
 
 
@@ -393,7 +394,13 @@ def _lengths(cfg: dict) -> list[int]:
         lengths.append(n)
         n *= 2
     if len(lengths) < 2:
-        raise BadInput("need at least two sequence lengths to fit a growth rate", "make max_len at least twice min_len")
+        lo, hi = cfg["min_len"], cfg["max_len"]
+        top = next(p.max for p in SPEC.params if p.name == "max_len")
+        leaves = "one sequence length" if lengths else "no sequence length"
+        raise BadInput(f"min_len={lo} and max_len={hi} leave {leaves} to measure (doubling from min_len); "
+                       "fitting the growth rate needs two or more",
+                       f"make max_len at least twice min_len: --set max_len={2 * lo}" if 2 * lo <= top
+                       else f"lower min_len to at most {hi // 2}: --set min_len={hi // 2}")
     return lengths
 
 

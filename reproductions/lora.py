@@ -60,7 +60,16 @@ SPEC = ReproSpec(
                              "rank_sweep": True}, gpu=True),
     ),
     keywords=("lora", "low-rank adaptation", "低秩", "peft"),
+    check=lambda cfg: _check_layers(cfg),  # defined below
 )
+
+
+def _check_layers(cfg: dict) -> None:
+    """`layers` against the model's own depth, read from its config.json before anything runs
+    (the bundled MiniLM has 6): otherwise the run loads torch and the model only to refuse it."""
+    from reproductions import encoder
+
+    encoder.check_layers(cfg["model"], cfg["layers"])
 
 
 SWEEP_RANKS = (1, 2, 4)

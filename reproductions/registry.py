@@ -9,9 +9,10 @@ from __future__ import annotations
 import importlib
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from kb.errors import BadInput, NotFound
+from kb.values import Text
 
 PRESETS = ("tiny", "quick", "full")
 
@@ -59,6 +60,10 @@ class Param:
             raise BadInput(f"{self.name}={value} is out of range", self.describe())
         if self.choices and value not in self.choices:
             raise BadInput(f"{self.name}={value!r} is not one of {', '.join(self.choices)}", self.describe())
+        if self.type is str:
+            # A model name or path: one line, as every text setting (a line break would reach the
+            # run's error message and split the one line the user is told).
+            Text().check(value, self.name)
         return value
 
     def describe(self) -> str:
@@ -93,6 +98,9 @@ class ReproSpec:
     params: tuple[Param, ...]
     presets: tuple[Preset, ...]
     keywords: tuple[str, ...] = ()  # plan-item words that link to it (any language, lower case)
+    # Checks across parameters (min_len against max_len) or against the model, raising BadInput:
+    # run by config(), so a combination the run would refuse is refused before a run is recorded.
+    check: Callable[[dict[str, Any]], None] | None = None
 
     def preset(self, name: str) -> Preset:
         for p in self.presets:
@@ -113,6 +121,8 @@ class ReproSpec:
         for key, value in (params or {}).items():
             param = self.param(key)
             values[key] = param.parse(value) if isinstance(value, str) and param.type is not str else param.check(value)
+        if self.check is not None:
+            self.check(values)
         return values
 
     def parse_sets(self, items: list[str] | tuple[str, ...]) -> dict[str, Any]:

@@ -459,6 +459,27 @@ CASES: list[Case] = [
          lambda e: ["repro", "run", "flashattention", "--device", "cpu", "--set", "max_len=65536"], 1, "GiB of memory",
          unchanged=False, sees="error: run 1 could not run: standard attention at N=65536 with 8 heads needs about 640.0 GiB of memory; "
                                "this machine has … GiB free / hint: run on a GPU (--device cuda), or lower the length: --set max_len=…"),
+    # `--set` is refused before a run is recorded, with exit 2 like every other bad command-line value.
+    Case("repro-unknown-param", "reproductions", "`kb repro run lora --set nosuch=1` (no such parameter)",
+         lambda e: ["repro", "run", "lora", "--set", "nosuch=1"], 2, "has no parameter",
+         sees="error: lora has no parameter 'nosuch' / hint: parameters: rank, lora_alpha, lora_lr, full_lr, head_lr, steps, batch_size, per_class, test_fraction, max_length, layers, threads, seeds, rank_sweep, tolerance, model"),
+    Case("repro-not-a-number", "reproductions", "`kb repro run lora --set rank=four`",
+         lambda e: ["repro", "run", "lora", "--set", "rank=four"], 2, "is not a valid int",
+         sees="error: rank='four' is not a valid int / hint: rank: int in [1, 256], default 8 (r of eq. 3)"),
+    Case("repro-set-not-key-value", "reproductions", "`kb repro run lora --set rank` (no value)",
+         lambda e: ["repro", "run", "lora", "--set", "rank"], 2, "is not key=value",
+         sees="error: --set 'rank' is not key=value / hint: for example --set rank=4"),
+    Case("repro-set-line-break", "reproductions", "`kb repro run lora --set $'model=a\\nb'` (a line break in a text parameter)",
+         lambda e: ["repro", "run", "lora", "--set", "model=a\nb"], 2, "has a line break",
+         sees="error: model = 'a\\nb' has a line break or a NUL character / hint: model takes one line of text up to 4,096 characters"),
+    Case("repro-lengths-inconsistent", "reproductions", "`kb repro run flashattention --set min_len=4096 --set max_len=256`",
+         lambda e: ["repro", "run", "flashattention", "--set", "min_len=4096", "--set", "max_len=256"], 2, "no sequence length to measure",
+         sees="error: min_len=4096 and max_len=256 leave no sequence length to measure (doubling from min_len); fitting the growth "
+              "rate needs two or more / "
+              "hint: make max_len at least twice min_len: --set max_len=8192"),
+    Case("repro-layers-beyond-model", "reproductions", "`kb repro run lora --set layers=7` (all-MiniLM-L6-v2 has 6)",
+         lambda e: ["repro", "run", "lora", "--set", "layers=7"], 2, "has 6 layers",
+         sees="error: layers=7 is out of range: the model has 6 layers / hint: layers: 0 (all) to 6"),
     # -- CLI arguments -----------------------------------------------------------------------------------------
     Case("cli-unknown-paper", "CLI", "`kb show` of a paper that is not in the library", lambda e: ["show", "no such paper"], 3, "no paper"),
     Case("cli-ambiguous-paper", "CLI", "`kb show Scaling Laws` matching two papers", _ambiguous, 4, "matches"),

@@ -57,6 +57,36 @@ def test_set_values_are_typed_and_range_checked():
     assert registry.get("distillation").name == "kd"
 
 
+def test_values_the_run_would_refuse_are_refused_before_a_run_is_recorded(store, home, tmp_path):
+    """Checks across parameters, and `layers` against the model's depth, happen in config(): a bad
+    `--set` is BadInput (exit 2) before the worker starts, not a recorded run that errs (exit 1)."""
+    import json
+
+    from reproductions import encoder, runner
+
+    with pytest.raises(BadInput, match="no sequence length to measure"):
+        runner.start(home, "flashattention", params={"min_len": 4096, "max_len": 256})
+    with pytest.raises(BadInput, match="one sequence length to measure") as one:
+        runner.start(home, "flashattention", params={"min_len": 1024, "max_len": 1500})
+    assert one.value.hint == "make max_len at least twice min_len: --set max_len=2048"
+    with pytest.raises(BadInput, match="max_len=65536 leave one") as top:
+        registry.get("flashattention").config("quick", {"min_len": 65536, "max_len": 65536})
+    assert "--set min_len=32768" in top.value.hint  # max_len cannot go higher: lower min_len instead
+    with pytest.raises(BadInput, match="the model has 6 layers"):
+        runner.start(home, "lora", params={"layers": 7})
+    with pytest.raises(BadInput, match="line break"):
+        registry.get("lora").parse_sets(["model=a\nb"])
+    assert store.scalar("SELECT count(*) FROM runs") == 0
+    assert registry.get("lora").config("quick", {"layers": 6})["layers"] == 6
+    distil = tmp_path / "distil"
+    distil.mkdir()
+    (distil / "config.json").write_text(json.dumps({"n_layers": 3}))
+    assert encoder.depth(str(distil)) == 3 and encoder.depth("") == 6
+    with pytest.raises(BadInput, match="has 3 layers"):
+        registry.get("lora").config("quick", {"model": str(distil), "layers": 4})
+    encoder.check_layers("some-org/some-hub-model", 99)  # depth unknown until loaded: truncate() says
+
+
 def test_registry_and_runner_import_no_heavy_library():
     code = ("import reproductions, reproductions.registry as r, reproductions.runner, reproductions.records, kb.cli.repro\n"
             "r.all_reproductions(); r.for_plan_item('LoRA')\nimport sys\n"
