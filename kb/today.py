@@ -76,6 +76,21 @@ def run_summary(run: dict[str, Any]) -> dict[str, Any]:
 
     # One verdict per run, worded as everywhere else (a cancelled run is not a failed claim).
     return {"id": run["run_id"], "name": f"#{run['run_id']} {run['reproduction']} ({run['preset']})",
-            "paper": run.get("paper") or "", "paper_id": run.get("paper_id"), "verdict": records.verdict(run),
+            "paper": run.get("paper") or "", "paper_id": run.get("paper_id"), "paper_title": _paper_title(run),
+            "verdict": records.verdict(run),
             "result": records.verdict_label(run),
             "when": (run.get("started_at") or "")[:16].replace("T", " ")}
+
+
+def _paper_title(run: dict[str, Any]) -> str:
+    """The library's title of the run's paper; for a paper not in the library, the title the
+    reproduction names it by; the arXiv id only for a reproduction this version no longer has."""
+    if run.get("paper_title"):
+        return run["paper_title"]
+    from kb.errors import NotFound
+    from reproductions import registry
+
+    try:
+        return registry.get(run["reproduction"]).paper_title
+    except NotFound:
+        return run.get("paper") or ""

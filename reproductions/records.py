@@ -156,7 +156,11 @@ def list_runs(store, paper_id: int | None = None, reproduction: str | None = Non
     if reproduction:
         where.append("reproduction = ?")
         args.append(reproduction)
-    sql = "SELECT * FROM runs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC"
+    # The paper's title as the library has it (by id, or by arXiv id for a run older than the
+    # paper): lists name a paper by its title, the arXiv id alone says little.
+    title = ("(SELECT p.title FROM papers p WHERE p.id = runs.paper_id"
+             " OR (runs.paper_id IS NULL AND p.arxiv_id = runs.paper_arxiv) ORDER BY p.id LIMIT 1) AS paper_title")
+    sql = f"SELECT runs.*, {title} FROM runs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC"
     if limit:
         sql += f" LIMIT {int(limit)}"
     return [_row_to_dict(r) for r in store.all(sql, args)]

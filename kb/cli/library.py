@@ -153,8 +153,8 @@ def today(ctx: Ctx, next_limit: int, runs_limit: int, now_text: str | None, as_j
     click.echo("")
     click.echo("Recent runs")
     if data["runs"]:
-        echo_table([(r["name"], r["paper"], r["result"], r["when"]) for r in data["runs"]], ["run", "paper", "result", "when"],
-                   [30, 12, 40, 16])
+        echo_table([(r["name"], r["paper_title"], r["result"], r["when"]) for r in data["runs"]], ["run", "paper", "result", "when"],
+                   [24, 40, 24, 16])
     else:
         click.echo("  no runs yet (`kb repro list`)")
 

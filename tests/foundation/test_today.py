@@ -33,3 +33,34 @@ def test_kb_today_text_and_empty_library(cli, home):
     code, out, err = cli("today")
     assert code == 0, err
     assert "cards due: 2" in out and "This week · LLM 学习计划 · week 1" in out and "Read next" in out and "no runs yet" in out
+
+
+def test_kb_today_runs_name_the_paper_by_its_title(cli, home):
+    """The runs column shows the paper's title (escapes stripped, cut to the column) as the plan and
+    read-next columns do, not its arXiv id; JSON keeps the id and adds the title. A run of a paper
+    not in the library is named by the reproduction's own paper title."""
+    from kb import papers
+    from kb.store import Store
+    from reproductions import records, registry
+
+    ids = build_library(home)
+    with Store.open(home) as store:
+        with store.tx():  # a title from Zotero that carries a terminal escape
+            store.execute("UPDATE papers SET title = ? WHERE id = ?",
+                          ("LoRA: Low-Rank \x1b]0;pwned\x07Adaptation of Large \x1b[31mLanguage\x1b[0m Models", ids["lora"]))
+        lora = records.create(store, registry.get("lora"), "tiny", {}, 0, "cpu")
+        records.finish(store, lora, status="passed", passed=True)
+        kd = records.create(store, registry.get("kd"), "tiny", {}, 0, "cpu")  # Hinton et al. is not in this library
+        records.finish(store, kd, status="cancelled")
+        assert papers.resolve(store, "2106.09685").id == ids["lora"]
+    code, out, err = cli("today")
+    assert code == 0, err
+    runs = out[out.index("Recent runs"):]
+    assert "\x1b" not in runs and "\x07" not in runs
+    assert "LoRA: Low-Rank Adaptation of Large" in runs and "2106.09685" not in runs
+    assert "Distilling the Knowledge in a" in runs and "1503.02531" not in runs
+    code, out, err = cli("today", "--json")
+    by_id = {r["id"]: r for r in json.loads(out)["runs"]}
+    assert by_id[lora]["paper"] == "2106.09685" and by_id[lora]["paper_id"] == ids["lora"]
+    assert by_id[lora]["paper_title"].startswith("LoRA: Low-Rank \x1b]0;pwned")  # JSON keeps the data as it is
+    assert by_id[kd]["paper"] == "1503.02531" and by_id[kd]["paper_title"] == registry.get("kd").paper_title
