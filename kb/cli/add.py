@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from kb.cli.context import Ctx, pass_ctx
-from kb.cli.output import emit_json
+from kb.cli.output import emit_json, say
+from kb.terminal_text import clean
 
 
 @click.command("add")
@@ -35,11 +36,12 @@ def add(obj: Ctx, targets: tuple[str, ...], online: bool | None, no_pdf: bool, a
             return
         if result.ok:
             verb = "added" if result.created else "updated"
-            click.echo(f"{verb} #{result.paper_id} {result.title}" + (f" (arXiv {result.arxiv_id})" if result.arxiv_id else ""))
+            # The title is the PDF's, the catalog's or (for a paper already here) Zotero's: escapes stripped.
+            say(f"{verb} #{result.paper_id} {result.title}" + (f" (arXiv {result.arxiv_id})" if result.arxiv_id else ""))
             for warning in result.warnings:
-                click.echo(f"  warning: {warning}", err=True)
+                click.echo(f"  warning: {clean(warning)}", err=True)
         else:
-            click.echo(f"failed {result.path}: {result.message} [{result.reason}]", err=True)
+            click.echo(clean(f"failed {result.path}: {result.message} [{result.reason}]"), err=True)
 
     paths: list[str] = []
     wanted: list[tuple[str, ids.PaperId]] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from kb.cli.context import Ctx, pass_ctx
-from kb.cli.output import echo_table, emit_json
+from kb.cli.output import echo_table, emit_json, say
 
 
 class DefaultGroup(click.Group):
@@ -47,7 +47,7 @@ def show(obj: Ctx, paper: str, depth: int, no_plan: bool, as_json: bool) -> None
                    "builds_on": subtree(g, found.id, depth, "up"), "built_upon_by": subtree(g, found.id, depth, "down"),
                    **plan_order(g, found.id)})
         return
-    click.echo(render(g, found.id, depth))
+    say(render(g, found.id, depth))  # a tree of titles: escapes stripped, line breaks kept
 
 
 @graph.command("export")
@@ -80,7 +80,7 @@ def link_cmd(obj: Ctx, a: str, b: str) -> None:
 
     pa, pb = resolve(obj.store, a), resolve(obj.store, b)
     added = link(obj.store, pa, pb)
-    click.echo(f"{'linked' if added else 'already linked'}: {pa.title} → {pb.title}")
+    say(f"{'linked' if added else 'already linked'}: {pa.title} → {pb.title}")
 
 
 @graph.command("unlink")
@@ -96,7 +96,7 @@ def unlink_cmd(obj: Ctx, a: str, b: str) -> None:
     pa, pb = resolve(obj.store, a), resolve(obj.store, b)
     if not unlink(obj.store, pa, pb):
         raise NotFound(f"{pa.title} is not a prerequisite of {pb.title}", "see `kb graph PAPER` for its edges")
-    click.echo(f"unlinked: {pa.title} → {pb.title}")
+    say(f"unlinked: {pa.title} → {pb.title}")
 
 
 @click.command("next")

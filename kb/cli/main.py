@@ -92,9 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     except KbError as exc:
         if debug:
             raise
-        click.echo(f"error: {exc.message}", err=True)
+        from kb.terminal_text import clean
+
+        # Messages quote data (titles in an ambiguous match, a plan's name): escapes stripped.
+        click.echo(f"error: {clean(exc.message)}", err=True)
         if exc.hint:
-            click.echo(f"  hint: {exc.hint}", err=True)
+            click.echo(f"  hint: {clean(exc.hint)}", err=True)
         return exc.exit_code
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

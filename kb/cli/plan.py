@@ -9,7 +9,8 @@ import click
 from kb.cli import types
 from kb.cli.context import Ctx, pass_ctx
 from kb.cli.lazy import LazyGroup
-from kb.cli.output import emit_json, pad, truncate
+from kb.cli.output import emit_json, pad, say, truncate
+from kb.terminal_text import clean
 
 KIND_CHOICES = ["paper", "book", "course", "tutorial", "task", "other"]
 _KIND_HEADINGS = {"paper": "papers", "book": "books", "course": "courses", "tutorial": "tutorials / docs", "task": "tasks", "other": "other"}
@@ -43,23 +44,24 @@ def import_cmd(ctx: Ctx, file: str, name: str | None, replace: bool, online: boo
     if as_json:
         emit_json(result.to_dict())
         return
+    # Plan titles, headings and the notes quoting them come from the user's file: escapes stripped.
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(f"note: {clean(note)}", err=True)
     for p in result.plans:
         verb = "imported" if p["created"] else "updated"
         c = p["counts"]
         others = ", ".join(f"{c[k]} {_KIND_HEADINGS[k]}" for k in ("book", "course", "tutorial", "task", "other") if c[k])
-        click.echo(f"{verb} plan {p['name']}" + (f" ({p['title']})" if p["title"] else "") + f": {p['papers']} papers"
+        say(f"{verb} plan {p['name']}" + (f" ({p['title']})" if p["title"] else "") + f": {p['papers']} papers"
                    + (f" ({p['papers_from_catalog']} identified offline, {p['papers_created']} new to the library)" if p["papers"] else "")
                    + (f", {others}" if others else ""))
         if not p["created"]:
             click.echo(f"  {p['added']} added, {p['updated']} changed, {p['removed']} removed, {p['unchanged']} unchanged")
     for gone in result.removed_plans:
-        click.echo(f"removed plan {gone} (no longer in the file)")
+        say(f"removed plan {gone} (no longer in the file)")
     if len(result.plans) > 1:
-        click.echo(f"the file holds {len(result.plans)} plans; see them with `kb plan show {result.plans[0]['name']}`")
+        say(f"the file holds {len(result.plans)} plans; see them with `kb plan show {result.plans[0]['name']}`")
     elif result.plans:
-        click.echo(f"see it with `kb plan show {result.plans[0]['name']}`")
+        say(f"see it with `kb plan show {result.plans[0]['name']}`")
 
 
 @plan.command("list")
@@ -119,8 +121,9 @@ def show_cmd(ctx: Ctx, plan_ref: str | None, week: int | None, this_week: bool, 
 
 
 def _print_tree(tree: dict, week: int | None, why: bool = False) -> None:
+    # Names, titles, headings and reasons come from the plan file: escapes stripped before styling.
     head = f"{tree['name']}" + (f" — {tree['title']}" if tree["title"] else "")
-    click.secho(head, bold=True)
+    click.secho(clean(head), bold=True)
     bits = [f"{tree['papers_read']}/{tree['papers']} papers read"]
     if tree["items_done"]["items"]:
         bits.append(f"{tree['items_done']['done']}/{tree['items_done']['items']} books, courses and tasks done")
@@ -138,14 +141,14 @@ def _print_tree(tree: dict, week: int | None, why: bool = False) -> None:
             click.secho("Not scheduled", bold=True)
         elif phase["label"]:
             months = _range("month", phase["month_start"], phase["month_end"])
-            click.secho(phase["label"] + (f"  ({months})" if months and months not in phase["label"] else ""), bold=True)
+            click.secho(clean(phase["label"] + (f"  ({months})" if months and months not in phase["label"] else "")), bold=True)
         for wk in phase["weeks"]:
             indent = "  "
             if wk["label"] or wk["week_start"]:
                 weeks = _range("week", wk["week_start"], wk["week_end"])
                 label = wk["label"] or weeks
                 marker = "  ← this week" if tree["current_week"] and wk["week_start"] and wk["week_start"] <= tree["current_week"] <= (wk["week_end"] or wk["week_start"]) else ""
-                click.echo(f"  {label}" + (f"  ({weeks})" if wk["label"] and weeks else "") + marker)
+                say(f"  {label}" + (f"  ({weeks})" if wk["label"] and weeks else "") + marker)
                 indent = "    "
             _print_items(wk["items"], indent, why)
 
@@ -172,9 +175,9 @@ def _print_items(items: list[dict], indent: str, why: bool = False) -> None:
                 text = it["title"] if it["title"] and kind in ("book", "course", "tutorial") else it["text"]
                 click.echo(f"{indent}  {box} {truncate(text, 110)}")
             if len(it.get("places") or []) > 1:
-                click.echo(f"{indent}      listed {len(it['places'])} times: " + "; ".join(_place(p) for p in it["places"]))
+                say(f"{indent}      listed {len(it['places'])} times: " + "; ".join(_place(p) for p in it["places"]))
             if why and it.get("reason"):
-                click.secho(f"{indent}      why: {it['reason']}", dim=True)
+                click.secho(clean(f"{indent}      why: {it['reason']}"), dim=True)
 
 
 def _place(place: dict) -> str:
@@ -206,7 +209,7 @@ def start_cmd(ctx: Ctx, plan_ref: str, when: str) -> None:
     except ValueError:
         raise BadInput(f"not a date: {when!r}", "write it as YYYY-MM-DD, e.g. 2026-09-07") from None
     done = importer.set_start(ctx.store, plan_ref, day)
-    click.echo(f"{done['name']}: week 1 starts {done['start_date']}")
+    say(f"{done['name']}: week 1 starts {done['start_date']}")
 
 
 
@@ -229,8 +232,8 @@ def remove_cmd(ctx: Ctx, plan_ref: str, yes: bool, as_json: bool) -> None:
         return
     from notes.files import notes_dir
 
-    click.echo(f"removed plan {removed['name']!r} ({removed['items']} items); its papers stay in the library, "
-               f"your notes stay in {notes_dir(ctx.home, ctx.config)}")
+    say(f"removed plan {removed['name']!r} ({removed['items']} items); its papers stay in the library, "
+        f"your notes stay in {notes_dir(ctx.home, ctx.config)}")
 
 
 @plan.command("done")
@@ -253,5 +256,5 @@ def done_cmd(ctx: Ctx, item: str, plan_ref: str | None, undo: bool, as_json: boo
                    "changed": changed, "progress": progress})
         return
     state = "not done" if undo else "done"
-    click.echo(f"{'marked' if changed else 'already'} {state}: {name} ({row['kind']}) · "
-               f"{progress['done']}/{progress['items']} books, courses and tasks done in this plan")
+    say(f"{'marked' if changed else 'already'} {state}: {name} ({row['kind']}) · "
+        f"{progress['done']}/{progress['items']} books, courses and tasks done in this plan")

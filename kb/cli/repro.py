@@ -7,7 +7,7 @@ import click
 
 from kb.cli import types
 from kb.cli.context import Ctx, pass_ctx
-from kb.cli.output import echo_table, emit_json, progress_enabled
+from kb.cli.output import echo_table, emit_json, progress_enabled, say
 
 
 @click.group()
@@ -88,7 +88,7 @@ def _show_event(event: dict) -> None:
         click.echo(f"device: {event.get('device_name') or event.get('device')}")
     elif kind == "log":
         _clear_bar()
-        click.echo(f"  {event.get('message')}")
+        say(f"  {event.get('message')}")  # the run's own words may quote a --set model name
     elif kind == "error":
         _clear_bar()  # the run's error is said once, with its hint, when the run ends
     elif kind == "progress":
@@ -131,7 +131,7 @@ def _show_result(record: dict) -> None:
                      _held(c.get("naive_held"))) for c in claims],
                    ["check", "paper says", "measured here", "held", "naive variant", "held"], [40, 30, 56, 5, 48, 5])
     for note in details.get("notes") or []:
-        click.echo(f"note: {note}")
+        say(f"note: {note}")
     verdict = {True: "the claim HELD", False: "the claim did NOT hold", None: "no verdict"}[record.get("passed")]
     click.echo(f"\nrun {record.get('run_id')} · {record.get('status')} · {verdict} · {record.get('device')} · "
                f"{record.get('seconds') or 0:.1f} s · data {record.get('data_hash') or '-'}")
@@ -191,7 +191,7 @@ def _remove_run(ctx: Ctx, run_ref: str, yes: bool, as_json: bool) -> None:
     if as_json:
         emit_json(removed)
         return
-    click.echo(f"removed run {removed['id']} ({removed['reproduction']}) and {len(removed['files_removed'])} log file(s)")
+    say(f"removed run {removed['id']} ({removed['reproduction']}) and {len(removed['files_removed'])} log file(s)")
 
 
 def _headline(r: dict) -> str:
@@ -213,11 +213,12 @@ def show_cmd(ctx: Ctx, run_id: str, as_json: bool) -> None:
     if as_json:
         emit_json(rec)
         return
+    # A record quotes the user's --set values (a model name) and the run's error: escapes stripped.
     for key in ("run_id", "reproduction", "paper", "preset", "seed", "device", "status", "started_at", "seconds", "data_hash", "log_path"):
-        click.echo(f"{key:13} {rec.get(key)}")
-    click.echo(f"{'claim':13} {rec['claim']}")
+        say(f"{key:13} {rec.get(key)}")
+    say(f"{'claim':13} {rec['claim']}")
     if rec.get("error"):
-        click.echo(f"{'error':13} {rec['error']}")
-    click.echo(f"{'params':13} " + ", ".join(f"{k}={v}" for k, v in rec["params"].items()))
-    click.echo(f"{'versions':13} " + ", ".join(f"{k} {v}" for k, v in rec["versions"].items() if k != "platform"))
+        say(f"{'error':13} {rec['error']}")
+    say(f"{'params':13} " + ", ".join(f"{k}={v}" for k, v in rec["params"].items()))
+    say(f"{'versions':13} " + ", ".join(f"{k} {v}" for k, v in rec["versions"].items() if k != "platform"))
     _show_result(rec)
