@@ -234,6 +234,6 @@ def paper_remove(ctx: Ctx, paper: str, yes: bool, as_json: bool) -> None:
     if as_json:
         emit_json(removed)
         return
-    click.echo(f"removed {removed['title']} (#{removed['id']})")
+    say(f"removed {removed['title']} (#{removed['id']})")
     for path in removed["notes_kept"]:
         click.echo(f"  your note stays at {path}")

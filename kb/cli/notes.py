@@ -10,7 +10,7 @@ import click
 
 from kb.cli import types
 from kb.cli.context import Ctx, pass_ctx
-from kb.cli.output import echo_table, emit_json, warn
+from kb.cli.output import echo_table, emit_json, say, warn
 from kb.errors import BadInput
 
 now_option = click.option("--now", "now_text", hidden=True, help="Pretend it is this time (ISO 8601; for tests and demos).")
@@ -241,13 +241,14 @@ def links_cmd(ctx: Ctx, paper: str, as_json: bool) -> None:
     if as_json:
         emit_json({"paper": {"id": found.id, "citekey": found.citekey, "title": found.title}, "links_to": out, "backlinks": back})
         return
-    click.echo(f"{found.title} ({found.citekey})")
+    # Titles and a [[target]] as written in a note: escapes stripped.
+    say(f"{found.title} ({found.citekey})")
     click.echo("links to:" if out else "links to: nothing (write [[citekey]] in its note)")
     for link in out:
-        click.echo(f"  [[{link['target']}]] {link['title'] or '(no such paper)'}  {link['note_path']}:{link['line']}")
+        say(f"  [[{link['target']}]] {link['title'] or '(no such paper)'}  {link['note_path']}:{link['line']}")
     click.echo("linked from:" if back else "linked from: no note links here")
     for link in back:
-        click.echo(f"  {link['title']} ({link['citekey']})  {link['note_path']}:{link['line']}")
+        say(f"  {link['title']} ({link['citekey']})  {link['note_path']}:{link['line']}")
 
 
 def _session(ctx: Ctx, now_text: str | None) -> None:

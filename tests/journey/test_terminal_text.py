@@ -75,6 +75,9 @@ def test_add_graph_plan_and_repro_print_titles_without_their_escapes(cli, home):
         (("plan", "start", "llm", "2026-01-05"), "week 1 starts"),
         (("repro", "show", str(run)), "org/model"),
         (("repro", "runs", "--remove", str(run), "--yes"), "removed run"),
+        # the same lines elsewhere: a paper's links, and removing a paper
+        (("links", str(lora.id)), SHOWN),
+        (("paper", "remove", str(qlora.id), "--yes"), "removed QLoRA Efficient Finetuning"),
     ]
     for args, visible in steps:
         code, out, err = cli(*args)
