@@ -55,7 +55,7 @@ class Embedder:
         self.home = home  # where the ONNX export lives; None: torch only
         self._model: Any = None
         self._tokenizer: Any = None
-        self._onnx: dict[str, Any] = {}  # "query" (one thread) and "batch" (all cores) encoders
+        self._onnx: dict[str, Any] = {}  # "query" (one thread) and "batch" (a batch per core) encoders
         self._lock = threading.Lock()
 
     # -- the ONNX export -------------------------------------------------------------------
@@ -91,7 +91,7 @@ class Embedder:
         return self._onnx_encoder("batch") is not None
 
     def _onnx_encoder(self, purpose: str) -> Any:
-        """The ONNX encoder for "query" (one CPU thread) or "batch" (all cores), or None."""
+        """The ONNX encoder for "query" (one CPU thread) or "batch" (a batch per core), or None."""
         if self.home is None or (self.device or "cpu") != "cpu":
             return None
         encoder = self._onnx.get(purpose)
@@ -114,7 +114,9 @@ class Embedder:
             return None
         try:
             with HEAVY_IMPORTS:
-                return onnx_model.OnnxEncoder(graph, onnx_model.model_dir(self.name), threads=1 if purpose == "query" else None)
+                if purpose == "query":
+                    return onnx_model.OnnxEncoder(graph, onnx_model.model_dir(self.name), threads=1)
+                return onnx_model.OnnxEncoder(graph, onnx_model.model_dir(self.name), workers=_usable_cores())
         except Exception:  # noqa: BLE001 - a damaged export: torch still works, and `kb index` exports again
             return None
 
@@ -239,6 +241,14 @@ class Embedder:
             return self.encode([text])[0]
         with _single_cpu_thread():
             return self.encode([text])[0]
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on (a container or `taskset` may allow fewer than exist)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 _threads_lock = threading.Lock()

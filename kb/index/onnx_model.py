@@ -8,6 +8,12 @@ carries a fingerprint of the model's files, so a changed or different model gets
 and never a stale one. After export its vectors are compared with sentence-transformers' on
 probe texts; below cosine MIN_COSINE it is deleted and torch keeps doing the work.
 
+The graph is exported with the model's plain ("eager") attention, whose pattern onnxruntime's
+transformer optimizer recognises and fuses into its Attention, SkipLayerNormalization and
+EmbedLayerNormalization kernels; PyTorch's default (SDPA) exports as loose ops it cannot fuse.
+Fused and spread over the cores by batch (`OnnxEncoder(workers=…)`), it encodes faster than
+sentence-transformers itself on a CPU, with the same vectors (the probe check above).
+
 Only models that sentence-transformers assembles as Transformer → mean Pooling (→ Normalize)
 are exported (all-MiniLM-L6-v2 and most sentence-transformers models); for others the file
 never exists and the caller uses torch.
@@ -26,8 +32,9 @@ from typing import Any
 
 from kb import paths
 
-# Bumped when the exported graph changes shape (its inputs, outputs or pooling).
-EXPORT_VERSION = 1
+# Bumped when the exported graph changes (its inputs, outputs, pooling or fused kernels): the
+# file name carries it, so an older export is replaced at the next `kb index`.
+EXPORT_VERSION = 2
 MIN_COSINE = 0.9999
 _PROBES = [
     "low-rank adaptation",
@@ -201,23 +208,62 @@ def _torch_export(st_model: Any, dest: Path) -> None:
     axes = {n: {0: "batch", 1: "tokens"} for n in _INPUTS}
     axes["embedding"] = {0: "batch"}
     was_training = transformer.training
+    attention = getattr(transformer.config, "_attn_implementation", None)
     transformer.eval()
     try:
+        _set_attention(transformer, "eager")  # the pattern the optimizer fuses (see the module's docstring)
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(Pooled(), (sample, sample, torch.zeros_like(sample)), str(dest), input_names=list(_INPUTS),
                               output_names=["embedding"], dynamic_axes=axes, opset_version=17, dynamo=False)
     finally:
+        if attention is not None:
+            _set_attention(transformer, attention)
         transformer.train(was_training)
+    _fuse(dest, transformer.config)
+
+
+def _set_attention(transformer: Any, implementation: str) -> None:
+    setter = getattr(transformer, "set_attn_implementation", None)
+    if setter is not None:
+        setter(implementation)
+    else:  # older transformers: the config attribute is what the layers read
+        transformer.config._attn_implementation = implementation
+
+
+def _fuse(graph: Path, config: Any) -> None:
+    """Rewrite the graph in place with onnxruntime's fused BERT kernels; left as exported when
+    the optimizer is missing or fails (the plain graph gives the same vectors, only slower)."""
+    try:
+        from onnxruntime.transformers import optimizer
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fused = optimizer.optimize_model(str(graph), model_type="bert", num_heads=int(config.num_attention_heads),
+                                             hidden_size=int(config.hidden_size), opt_level=1)
+        tmp = graph.with_name(graph.name + ".fused")
+        fused.save_model_to_file(str(tmp))
+        os.replace(tmp, graph)
+    except Exception:  # noqa: BLE001 - an optimizer that does not know this architecture
+        graph.with_name(graph.name + ".fused").unlink(missing_ok=True)
 
 
 class OnnxEncoder:
-    """Tokenize with `tokenizers`, run the graph with onnxruntime; rows L2-normalised float32."""
+    """Tokenize with `tokenizers`, run the graph with onnxruntime; rows L2-normalised float32.
 
-    def __init__(self, graph: Path, folder: Path, *, threads: int | None = None):
+    `workers` > 1 runs that many batches at once, each on one core, in one session (its Run is
+    thread-safe and lets go of the GIL). For a model this small, splitting one batch's matrices
+    over the cores (`threads`) leaves them waiting on each other between every operator;
+    whole batches side by side keep them busy: measured 1.3-1.5x the throughput on 2 cores.
+    """
+
+    def __init__(self, graph: Path, folder: Path, *, threads: int | None = None, workers: int = 1):
         import onnxruntime
         from tokenizers import Tokenizer
 
+        self.workers = max(1, int(workers))
+        if self.workers > 1:
+            threads = 1
         options = onnxruntime.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
@@ -234,21 +280,29 @@ class OnnxEncoder:
         self.tokenizer = tokenizer
         self._lock = threading.Lock()  # tokenizers' padding settings are per object
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> Any:
-        """Texts batched by length (little padding), returned in the given order."""
+    def encode(self, texts: Sequence[str], *, batch_size: int = 16) -> Any:
+        """Texts batched by length (little padding), returned in the given order. Batches of 16
+        measured faster than 32 or 64 on a CPU: the activations of one stay in cache."""
         import numpy as np
 
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        batches = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+        if not batches:
+            return np.zeros((0, 0), dtype=np.float32)
         out: Any = None
-        for start in range(0, len(order), batch_size):
-            picked = order[start:start + batch_size]
-            vectors = self._run([texts[i] for i in picked])
+        for picked, vectors in zip(batches, self._map(lambda picked: self._run([texts[i] for i in picked]), batches)):
             if out is None:
                 out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
             out[picked] = vectors
-        if out is None:
-            return np.zeros((0, 0), dtype=np.float32)
         return out
+
+    def _map(self, fn: Any, batches: list) -> Any:
+        if self.workers == 1 or len(batches) == 1:
+            return map(fn, batches)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(batches)), thread_name_prefix="kb-encode") as pool:
+            return list(pool.map(fn, batches))
 
     def _run(self, texts: list[str]) -> Any:
         import numpy as np

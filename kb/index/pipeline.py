@@ -101,16 +101,21 @@ class _Run:
         self.phase = getattr(progress, "phase", None) or (lambda label: None)
         self.report = IndexReport()
         self._vectors: Any = None
+        self._opening: Any = None  # a Future of the vectors, opened beside the first PDF's extraction
         self._marked = False
 
     @property
     def vectors(self) -> Any:
         # Opening Chroma costs seconds of imports: only when a vector is to be read or written.
         if self._vectors is None:
-            from kb.index.vectors import open_vectors
-
-            self._vectors = open_vectors(self.home, self.config, model=self.model)
+            opening, self._opening = self._opening, None
+            self._vectors = opening.result() if opening is not None else self._open_vectors()
         return self._vectors
+
+    def _open_vectors(self) -> Any:
+        from kb.index.vectors import open_vectors
+
+        return open_vectors(self.home, self.config, model=self.model)
 
     # -- the run ---------------------------------------------------------------------------
     def execute(self, *, papers: Sequence[int] | None, rebuild: bool) -> IndexReport:
@@ -183,7 +188,11 @@ class _Run:
         kb.pdf.extract forks from its forkserver, so no lock of torch or SQLite is inherited."""
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-extract") as pool:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-extract") as pool, \
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-chroma") as opener:
+            if todo and self._vectors is None:
+                # Chroma's imports (about 2 s) while the first PDF is read, not after its encode.
+                self._opening = opener.submit(self._open_vectors)
             ahead = pool.submit(self._read, *todo[0]) if todo else None
             for i, (target, state) in enumerate(todo):
                 self.progress(i, len(todo), target.citekey)

@@ -88,3 +88,25 @@ def test_an_export_that_disagrees_is_thrown_away(tmp_path, warm_embedder, monkey
     assert onnx_model.export(warm_embedder.model, warm_embedder.name, home) is None
     assert not list((home / "index" / "onnx").glob("*"))
     assert Embedder(warm_embedder.name, home=home)._onnx_encoder("query") is None
+
+
+def test_the_export_runs_on_fused_kernels(exported):
+    """The speed comes from onnxruntime's fused BERT kernels: an export with PyTorch's default
+    (SDPA) attention leaves loose MatMul/Softmax ops the optimizer cannot fuse."""
+    import onnx
+
+    _, graph = exported
+    ops = {node.op_type for node in onnx.load(str(graph), load_external_data=False).graph.node}
+    assert {"Attention", "SkipLayerNormalization", "EmbedLayerNormalization"} <= ops, sorted(ops)
+    assert "Softmax" not in ops
+
+
+def test_batches_side_by_side_give_the_same_vectors_in_the_same_order(exported, warm_embedder):
+    _, graph = exported
+    folder = onnx_model.model_dir(warm_embedder.name)
+    texts = [f"{i} " + TEXTS[i % len(TEXTS)] * (1 + i % 7) for i in range(40)]
+    serial = onnx_model.OnnxEncoder(graph, folder, threads=1).encode(texts, batch_size=4)
+    parallel = onnx_model.OnnxEncoder(graph, folder, workers=3).encode(texts, batch_size=4)
+    assert np.allclose(serial, parallel, atol=1e-5)
+    reference = warm_embedder.encode_with_model(texts)
+    assert (parallel * reference).sum(axis=1).min() >= 0.9999
