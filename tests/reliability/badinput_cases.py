@@ -374,6 +374,11 @@ CASES: list[Case] = [
     Case("plan-big5", "plans", "a Traditional Chinese plan saved as Big5",
          lambda e: ["plan", "import", str(e.file("tw.md", "# 閱讀計畫\n\n## 第一週\n\n- **論文閱讀**：\n  - 《Attention Is All You Need》\n".encode("big5")))],
          0, "decoded it as Big5", unchanged=False, sees="note: tw.md is not UTF-8; decoded it as Big5 (the plan is imported)"),
+    Case("plan-superscript-week", "plans", "a plan whose headings number weeks with superscripts (`## 第²周`, `## Week ²`, `## Month ³`)",
+         lambda e: ["plan", "import", str(e.file("sup.md", "# 计划\n\n## 第²周\n\n- arXiv:1706.03762 Attention Is All You Need\n\n"
+                                                          "## Week ²\n\n- arXiv:2106.09685 LoRA\n\n## Month ³\n\n- arXiv:1810.04805 BERT\n"))],
+         0, "imported plan sup", unchanged=False,
+         sees="imported plan sup (计划): 3 papers (…); the headings are kept as text, not read as weeks (a superscript is not a week number)"),
     Case("plan-fifo", "plans", "a named pipe (FIFO) given as the plan file", _plan_fifo, 2, "named pipe"),
     Case("plan-device", "plans", "`/dev/zero` given as the plan file", lambda e: ["plan", "import", "/dev/zero"], 2, "is a device"),
     Case("plan-name-taken", "plans", "a second `plan.md` from another folder, under the name the first one has", _plan_name_taken,
