@@ -439,6 +439,8 @@ CASES: list[Case] = [
          _cards_check("---\npaper_id: 1\n---\n# LoRA\n\nLoRA learns {{c1::low-rank updates\n"), 1, "cloze", unchanged=False),
     Case("review-unknown-card", "cards", "`kb review rate 99999 good` (no such card)", _review_rate("99999", "good"), 3, "no card"),
     Case("review-bad-rating", "cards", "`kb review rate 1 meh` (not a rating)", _review_rate("1", "meh"), 2, "rating"),
+    Case("review-superscript-rating", "cards", "`kb review rate 1 ²` (a superscript two, a digit to str.isdigit() but not to int())",
+         _review_rate("1", "²"), 2, "unknown rating '²'"),
     # -- config ------------------------------------------------------------------------------------------
     Case("config-bad-toml", "config", "config.toml that is not TOML, then any command",
          lambda e: (e.file("x", ""), e.home.mkdir(parents=True, exist_ok=True), (e.home / "config.toml").write_text("[review\nnew_per_day = = 3\n"), ["review", "due"])[-1],
