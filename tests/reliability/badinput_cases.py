@@ -234,6 +234,14 @@ def _review_rate(card: str, rating: str):
     return prepare
 
 
+def _graph_unlink_again(env: Env) -> list[str]:
+    # A curated edge (package data): unlinking it writes a veto; a second unlink removes nothing.
+    env.paper("Attention Is All You Need", arxiv_id="1706.03762", year=2017)
+    env.paper("BERT: Pre-training of Deep Bidirectional Transformers", arxiv_id="1810.04805", year=2019)
+    env.ok("graph", "unlink", "1706.03762", "1810.04805")
+    return ["graph", "unlink", "1706.03762", "1810.04805", "--json"]
+
+
 def _ambiguous(env: Env) -> list[str]:
     env.paper("Scaling Laws for Neural Language Models", year=2020)
     env.paper("Scaling Laws for Autoregressive Generative Modeling", year=2020)
@@ -584,6 +592,10 @@ CASES: list[Case] = [
          lambda e: ["plan", "done", "nothing like this"], 3, "no plan item"),
     Case("export-unknown-plan", "plans", "`kb export bibtex --plan nope` (no such plan)",
          lambda e: (e.paper(), ["export", "bibtex", "--plan", "nope"])[1], 3, "no plan"),
+    Case("graph-unlink-again", "graph", "`kb graph unlink A B` of a curated prerequisite already unlinked (or never linked)",
+         _graph_unlink_again, 3, "is not a prerequisite of",
+         sees="error: Attention Is All You Need is not a prerequisite of BERT: Pre-training of Deep Bidirectional Transformers"
+              " / hint: see `kb graph PAPER` for its edges"),
     Case("cli-title-escapes", "CLI", "a paper title holding terminal escapes (colour, OSC 52 clipboard write)",
          lambda e: (e.paper("Escapes \x1b[31mred\x1b[0m and \x1b]52;c;cGF3bmVk\x07 clipboard"), ["show", "1"])[1], 0,
          "Escapes red and  clipboard", sees="the title without them: Escapes red and clipboard (the TUI strips them too)"),
