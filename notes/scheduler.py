@@ -36,7 +36,8 @@ def parse_rating(value: str | int | Rating) -> Rating:
     if isinstance(value, Rating):
         return value
     text = str(value).strip().lower()
-    if text.isdigit() and 1 <= int(text) <= 4:
+    # isdecimal, not isdigit: "²" is a digit to isdigit() but int() refuses it.
+    if text.isdecimal() and 1 <= int(text) <= 4:
         return Rating(int(text))
     matches = [rating for name, rating in RATINGS.items() if text and name.startswith(text)]
     if len(matches) == 1:

@@ -72,31 +72,44 @@ def export_cmd(obj: Ctx, fmt: str, output: str | None, no_plan: bool) -> None:
 @graph.command("link")
 @click.argument("a")
 @click.argument("b")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: linked (false when it already was), from, to.")
 @pass_ctx
-def link_cmd(obj: Ctx, a: str, b: str) -> None:
+def link_cmd(obj: Ctx, a: str, b: str, as_json: bool) -> None:
     """Make A a prerequisite of B (read A first)."""
     from kb.graph import link
     from kb.papers import resolve
 
     pa, pb = resolve(obj.store, a), resolve(obj.store, b)
     added = link(obj.store, pa, pb)
+    if as_json:
+        emit_json({"linked": added, "from": _ref(pa), "to": _ref(pb)})
+        return
     say(f"{'linked' if added else 'already linked'}: {pa.title} → {pb.title}")
 
 
 @graph.command("unlink")
 @click.argument("a")
 @click.argument("b")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: unlinked, from, to (no link: the error line and exit 3).")
 @pass_ctx
-def unlink_cmd(obj: Ctx, a: str, b: str) -> None:
+def unlink_cmd(obj: Ctx, a: str, b: str, as_json: bool) -> None:
     """Remove "A is a prerequisite of B"."""
     from kb.errors import NotFound
     from kb.graph import unlink
     from kb.papers import resolve
 
     pa, pb = resolve(obj.store, a), resolve(obj.store, b)
+    # False when nothing was removed: never linked, or an earlier unlink already removed it.
     if not unlink(obj.store, pa, pb):
         raise NotFound(f"{pa.title} is not a prerequisite of {pb.title}", "see `kb graph PAPER` for its edges")
+    if as_json:
+        emit_json({"unlinked": True, "from": _ref(pa), "to": _ref(pb)})
+        return
     say(f"unlinked: {pa.title} → {pb.title}")
+
+
+def _ref(paper) -> dict:
+    return {"id": paper.id, "citekey": paper.citekey, "title": paper.title}
 
 
 @click.command("next")

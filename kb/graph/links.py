@@ -42,12 +42,13 @@ def unlink(store: Store, a: Paper | int, b: Paper | int) -> bool:
             "DELETE FROM paper_edges WHERE src_paper_id = ? AND dst_paper_id = ? AND kind = 'prereq' AND source = 'user'", (src, dst)
         ).rowcount
         if is_curated(store, src, dst):
-            # The curated list is package data; remember the user's veto instead.
-            store.execute(
-                "INSERT OR REPLACE INTO paper_edges (src_paper_id, dst_paper_id, kind, source) VALUES (?, ?, 'prereq', 'user-removed')",
+            # The curated list is package data; remember the user's veto instead. A veto already
+            # there means an earlier unlink removed the edge: this one removed nothing.
+            vetoed = store.execute(
+                "INSERT OR IGNORE INTO paper_edges (src_paper_id, dst_paper_id, kind, source) VALUES (?, ?, 'prereq', 'user-removed')",
                 (src, dst),
-            )
-            return True
+            ).rowcount
+            return bool(removed or vetoed)
     return bool(removed)
 
 

@@ -36,7 +36,10 @@ def cn_number(text: str) -> int | None:
     text = (text or "").strip()
     if not text:
         return None
-    if text.isdigit():
+    # isdecimal, not isdigit: "²" and "①" are digits to isdigit() but int() refuses them. Decimal
+    # digits of any script are numbers to int(): "３" (fullwidth, common in Chinese plans) and
+    # "٣" read as 3, as the headings' \d (any Unicode decimal digit) already matches them.
+    if text.isdecimal():
         return int(text)
     if text.lower() in _ENGLISH_ORDINALS:
         return _ENGLISH_ORDINALS[text.lower()]

@@ -70,6 +70,36 @@ def test_link_and_unlink(store):
     assert not build_graph(store).has_edge(a.id, b.id)
 
 
+def test_unlinking_a_curated_edge_twice_says_the_second_time_that_there_is_no_link(store, cli):
+    """`kb graph unlink` of a curated edge said "unlinked" every time: the veto was written again
+    and unlink() returned True whether or not the edge was still there."""
+    from kb.papers import upsert
+
+    tf, _ = upsert(store, title="Attention Is All You Need", arxiv_id="1706.03762", year=2017)
+    bert, _ = upsert(store, title="BERT: Pre-training of Deep Bidirectional Transformers", arxiv_id="1810.04805", year=2019)
+    assert build_graph(store).edges[tf.id, bert.id]["kind"] == "prereq"  # from the curated list
+    code, out, err = cli("graph", "unlink", str(tf.id), str(bert.id), "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["unlinked"] is True and (data["from"]["id"], data["to"]["id"]) == (tf.id, bert.id)
+    assert not build_graph(store).has_edge(tf.id, bert.id)
+    # Again: nothing is left to remove. Exit 3 (not found), one line, no JSON claiming it.
+    for extra in ((), ("--json",)):
+        code, out, err = cli("graph", "unlink", str(tf.id), str(bert.id), *extra)
+        assert code == 3 and out == "", (code, out, err)
+        assert err.startswith("error: Attention Is All You Need is not a prerequisite of BERT"), err
+    assert unlink(store, tf, bert) is False
+    # Linked again by the user, it can be unlinked once more, and only once.
+    code, out, _ = cli("graph", "link", str(tf.id), str(bert.id), "--json")
+    assert code == 0 and json.loads(out)["linked"] is True
+    code, out, _ = cli("graph", "link", str(tf.id), str(bert.id), "--json")
+    assert code == 0 and json.loads(out)["linked"] is False
+    assert unlink(store, tf, bert) is True and unlink(store, tf, bert) is False
+    # The other way round was never an edge.
+    code, out, err = cli("graph", "unlink", str(bert.id), str(tf.id))
+    assert code == 3 and "is not a prerequisite" in err
+
+
 def test_unlink_hides_a_curated_edge(lib_cli, lib_store):
     code, out, _ = lib_cli("graph", "unlink", "1706.03762", "2001.08361")
     assert code == 0 and out.startswith("unlinked")

@@ -234,6 +234,14 @@ def _review_rate(card: str, rating: str):
     return prepare
 
 
+def _graph_unlink_again(env: Env) -> list[str]:
+    # A curated edge (package data): unlinking it writes a veto; a second unlink removes nothing.
+    env.paper("Attention Is All You Need", arxiv_id="1706.03762", year=2017)
+    env.paper("BERT: Pre-training of Deep Bidirectional Transformers", arxiv_id="1810.04805", year=2019)
+    env.ok("graph", "unlink", "1706.03762", "1810.04805")
+    return ["graph", "unlink", "1706.03762", "1810.04805", "--json"]
+
+
 def _ambiguous(env: Env) -> list[str]:
     env.paper("Scaling Laws for Neural Language Models", year=2020)
     env.paper("Scaling Laws for Autoregressive Generative Modeling", year=2020)
@@ -374,6 +382,11 @@ CASES: list[Case] = [
     Case("plan-big5", "plans", "a Traditional Chinese plan saved as Big5",
          lambda e: ["plan", "import", str(e.file("tw.md", "# 閱讀計畫\n\n## 第一週\n\n- **論文閱讀**：\n  - 《Attention Is All You Need》\n".encode("big5")))],
          0, "decoded it as Big5", unchanged=False, sees="note: tw.md is not UTF-8; decoded it as Big5 (the plan is imported)"),
+    Case("plan-superscript-week", "plans", "a plan whose headings number weeks with superscripts (`## 第²周`, `## Week ²`, `## Month ³`)",
+         lambda e: ["plan", "import", str(e.file("sup.md", "# 计划\n\n## 第²周\n\n- arXiv:1706.03762 Attention Is All You Need\n\n"
+                                                          "## Week ²\n\n- arXiv:2106.09685 LoRA\n\n## Month ³\n\n- arXiv:1810.04805 BERT\n"))],
+         0, "imported plan sup", unchanged=False,
+         sees="imported plan sup (计划): 3 papers (…); the headings are kept as text, not read as weeks (a superscript is not a week number)"),
     Case("plan-fifo", "plans", "a named pipe (FIFO) given as the plan file", _plan_fifo, 2, "named pipe"),
     Case("plan-device", "plans", "`/dev/zero` given as the plan file", lambda e: ["plan", "import", "/dev/zero"], 2, "is a device"),
     Case("plan-name-taken", "plans", "a second `plan.md` from another folder, under the name the first one has", _plan_name_taken,
@@ -434,6 +447,8 @@ CASES: list[Case] = [
          _cards_check("---\npaper_id: 1\n---\n# LoRA\n\nLoRA learns {{c1::low-rank updates\n"), 1, "cloze", unchanged=False),
     Case("review-unknown-card", "cards", "`kb review rate 99999 good` (no such card)", _review_rate("99999", "good"), 3, "no card"),
     Case("review-bad-rating", "cards", "`kb review rate 1 meh` (not a rating)", _review_rate("1", "meh"), 2, "rating"),
+    Case("review-superscript-rating", "cards", "`kb review rate 1 ²` (a superscript two, a digit to str.isdigit() but not to int())",
+         _review_rate("1", "²"), 2, "unknown rating '²'"),
     # -- config ------------------------------------------------------------------------------------------
     Case("config-bad-toml", "config", "config.toml that is not TOML, then any command",
          lambda e: (e.file("x", ""), e.home.mkdir(parents=True, exist_ok=True), (e.home / "config.toml").write_text("[review\nnew_per_day = = 3\n"), ["review", "due"])[-1],
@@ -577,6 +592,10 @@ CASES: list[Case] = [
          lambda e: ["plan", "done", "nothing like this"], 3, "no plan item"),
     Case("export-unknown-plan", "plans", "`kb export bibtex --plan nope` (no such plan)",
          lambda e: (e.paper(), ["export", "bibtex", "--plan", "nope"])[1], 3, "no plan"),
+    Case("graph-unlink-again", "graph", "`kb graph unlink A B` of a curated prerequisite already unlinked (or never linked)",
+         _graph_unlink_again, 3, "is not a prerequisite of",
+         sees="error: Attention Is All You Need is not a prerequisite of BERT: Pre-training of Deep Bidirectional Transformers"
+              " / hint: see `kb graph PAPER` for its edges"),
     Case("cli-title-escapes", "CLI", "a paper title holding terminal escapes (colour, OSC 52 clipboard write)",
          lambda e: (e.paper("Escapes \x1b[31mred\x1b[0m and \x1b]52;c;cGF3bmVk\x07 clipboard"), ["show", "1"])[1], 0,
          "Escapes red and  clipboard", sees="the title without them: Escapes red and clipboard (the TUI strips them too)"),

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from rich.text import Text
+
+from kb import papers
 from kb.store import Store
 from tests.tui.conftest import screen_text, settle
 from tests.tui.states import SHOWN_TITLES, STATES, hostile_titles, many_runs
@@ -62,6 +65,33 @@ async def test_today_starts_with_two_runs_of_one_paper(home):
         # One verdict per run, the same words as reproductions.records.verdict_label.
         assert verdicts[:6] == ["stopped before a verdict", "cancelled", "claim held", "error", "cancelled",
                                 "claim did not hold"]
+
+
+async def test_today_runs_name_the_paper_by_its_title_not_its_arxiv_id(home):
+    """Recent runs showed the arXiv id while `kb today` shows the title: the title now, as data
+    (brackets kept, never markup), cut to the column (CJK counted by cells)."""
+    from reproductions import records, registry
+    from tui.screens.today import RUN_PAPER_WIDTH
+
+    with Store.open(home) as store:
+        papers.upsert(store, title="[b]蒸馏[/b] 知识 [/]", arxiv_id="1503.02531", year=2015)
+        papers.upsert(store, title="LoRA: 低秩适配 [v3] of Large Language Models", arxiv_id="2106.09685", year=2021)
+        for name in ("kd", "lora"):
+            run_id = records.create(store, registry.get(name), "tiny", {}, 0, "cpu")
+            records.finish(store, run_id, seconds=1.0, status="passed", passed=True, metrics={})
+    app = KbApp(home=home)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot, app)
+        runs = app.screen.query_one("#runs")
+        cells = [runs.get_row_at(i)[-1] for i in range(runs.row_count)]
+        assert all(isinstance(cell, Text) for cell in cells)
+        long = Text("LoRA: 低秩适配 [v3] of Large Language Models")
+        long.truncate(RUN_PAPER_WIDTH, overflow="ellipsis")
+        assert [cell.plain for cell in cells] == [long.plain, "[b]蒸馏[/b] 知识 [/]"]
+        assert long.plain.endswith("…") and long.cell_len <= RUN_PAPER_WIDTH
+        text = screen_text(app)
+        assert "[b]蒸馏[/b] 知识 [/]" in text and long.plain in text
+        assert "1503.02531" not in text and "2106.09685" not in text
 
 
 async def test_the_same_paper_twice_in_one_week_is_one_row(home):

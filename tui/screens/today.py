@@ -24,6 +24,9 @@ from tui.widgets.status import done_text, status_text, verdict_text
 # The Read-next panel is half the screen: the title gets this many cells and the reason wraps
 # under it, so "prerequisites read: …" is never cut off.
 NEXT_TITLE_WIDTH = 24
+# The runs' paper column: a title (as `kb today` shows it) cut to this many cells, so a long one
+# never widens the table past the panel and pushes the run's own columns off screen.
+RUN_PAPER_WIDTH = 24
 
 
 class TodayScreen(KbScreen):
@@ -64,7 +67,9 @@ class TodayScreen(KbScreen):
         nxt.add_column("paper", width=NEXT_TITLE_WIDTH)
         nxt.add_column("why")
         # The verdict right after the run: at 80 columns the paper and the time may be cut, not it.
-        self.query_one("#runs", DataTable).add_columns("run", "result", "when", "paper")
+        runs = self.query_one("#runs", DataTable)
+        runs.add_columns("run", "result", "when")
+        runs.add_column("paper", width=RUN_PAPER_WIDTH)
         self.built = True
         self.load()
 
@@ -160,8 +165,11 @@ class TodayScreen(KbScreen):
             runs.add_row("No runs yet", "", "", "")
         for run in data["runs"]:
             key = f"run:{run['id']}"
+            # The paper by its title, as `kb today` names it: the arXiv id alone says little.
+            paper = plain(run.get("paper_title") or run.get("paper", ""))
+            paper.truncate(RUN_PAPER_WIDTH, overflow="ellipsis")
             runs.add_row(plain(run.get("name", "")), verdict_text(run.get("verdict")), plain(run.get("when", "")),
-                         plain(run.get("paper", "")), key=key)
+                         paper, key=key)
             self._opens[key] = ("run", run["id"])
 
     def _show_welcome(self, empty: bool) -> None:
