@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from itertools import zip_longest
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,17 +95,31 @@ def _lexical_rankings(store: Store, parsed: Query, allowed: Sequence[int] | None
     expression = parsed.fts
     if expression is None:
         return {"lexical": [], "docs": []}
-    english = not any(glossary.has_chinese(term) for term in parsed.terms)
-    if english:
-        chunk_expression = fts_expression(lexical.selective_terms(store, parsed.terms)) or expression
-        chunks = lexical.match_chunks(store, chunk_expression, CANDIDATES, allowed, words=True)
-    else:
-        chunks = lexical.match_chunks(store, expression, CANDIDATES, allowed)
+    # English words (and the glossary's English for Chinese terms) go to the stemmed word index;
+    # Chinese characters, which it cannot split, to the trigram index.
+    chinese = [t for t in parsed.terms if glossary.has_chinese(t)]
+    latin = [t for t in parsed.terms if not glossary.has_chinese(t)]
+    chunks = lexical.match_words(store, latin, CANDIDATES, allowed)
+    cjk_expression = fts_expression(chinese)
+    if cjk_expression is not None:
+        chunks = _interleave(chunks, lexical.match_chunks(store, cjk_expression, CANDIDATES, allowed))[:CANDIDATES]
     docs = _selective(store, parsed, lexical.match_docs(store, expression, CANDIDATES // 2, allowed))
     return {
         "lexical": [_Item("chunk", m.ref, m.paper_id) for m in chunks],
         "docs": [_Item(m.kind, m.ref, m.paper_id) for m in docs],
     }
+
+
+def _interleave(first: list[lexical.LexicalMatch], second: list[lexical.LexicalMatch]) -> list[lexical.LexicalMatch]:
+    """Two rankings of chunks as one, rank by rank (their bm25 scores come from different
+    indexes and do not compare); a chunk in both keeps its better place."""
+    out, seen = [], set()
+    for pair in zip_longest(first, second):
+        for match in pair:
+            if match is not None and match.ref not in seen:
+                seen.add(match.ref)
+                out.append(match)
+    return out
 
 
 def _selective(store: Store, parsed: Query, matches: list[lexical.LexicalMatch]) -> list[lexical.LexicalMatch]:
