@@ -22,10 +22,11 @@ What it does, in one run on one machine:
   it is set up to index whole papers as kb does: passage chunking on (its default is one vector
   per item, truncated at 256 tokens), no per-item passage cap (default 20) and no page cap
   (default 50), extraction workers = CPU count. Everything else is its default.
-- measures zotero-mcp's first `update-db --fulltext` (wall time, passages, passages/s, peak RSS of
-  its process tree) and a no-change re-run; then kb's first `kb index` (which also exports the
-  model to ONNX once per data home), a no-change `kb index`, and `kb index --rebuild` in the same
-  home (the export present), each as a process (`python -m kb`, PYTHONPATH = this repository).
+- measures zotero-mcp's first `update-db --fulltext` (wall time, passages, passages/s, peak memory
+  of its process tree: summed PSS, or one process's VmHWM if larger) and a no-change re-run; then
+  kb's first `kb index` (which also exports the model to ONNX once per data home), a no-change
+  `kb index`, and `kb index --rebuild` in the same home (the export present), each as a process
+  (`python -m kb`, PYTHONPATH = this repository), measured the same way.
 - reports kb chunks/s over zotero-mcp passages/s (goal ≥ 2, issue 19) and the no-change times.
   Chunks are not the same size in both tools, so characters per chunk and characters/s are shown
   beside them.
@@ -245,7 +246,7 @@ def _json(result: dict) -> dict:
 # -- running and measuring a process ---------------------------------------------------------------
 
 def _run_measured(command: list[str], env: dict, cwd: Path) -> dict:
-    """Run a command; its wall time, output, and peak RSS of its process tree (MB)."""
+    """Run a command; its wall time, output, and peak memory of its process tree (MB; see _TreeMemory)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sampler = _TreeMemory(proc.pid)
@@ -262,12 +263,13 @@ def _check(result: dict, what: str) -> None:
 
 
 class _TreeMemory:
-    """Peak resident memory of a process and all its descendants, sampled every 0.05 s.
+    """Peak memory of a process and all its descendants, sampled every 0.1 s.
 
-    The peak is the larger of the tree's summed VmRSS at any sample and any one process's
-    VmHWM (its own exact peak, read while it lives), so a short-lived child between samples
-    still counts. Not ru_maxrss: Linux carries it over exec, so a child of this large bench
-    process would report the bench's own peak."""
+    The peak is the larger of the tree's summed PSS at any sample and any one process's VmHWM
+    (its own exact peak, read while it lives, so a peak between two samples still counts).
+    PSS, not RSS, for the sum: kb's PDF workers fork from a server and share its pages, and
+    summed RSS would count those once per worker. Not ru_maxrss: Linux carries it over exec, so
+    a child of this large bench process would report the bench's own peak."""
 
     def __init__(self, pid: int):
         self.pid = pid
@@ -286,11 +288,10 @@ class _TreeMemory:
         while not self._done.is_set():
             total = 0
             for pid in self._tree():
-                rss, hwm = _memory_kb(pid)
-                total += rss
-                self.peak_kb = max(self.peak_kb, hwm)
+                total += _field_kb(f"/proc/{pid}/smaps_rollup", "Pss:")
+                self.peak_kb = max(self.peak_kb, _field_kb(f"/proc/{pid}/status", "VmHWM:"))
             self.peak_kb = max(self.peak_kb, total)
-            self._done.wait(0.05)
+            self._done.wait(0.1)
 
     def _tree(self) -> list[int]:
         pids, todo = [], [self.pid]
@@ -306,18 +307,16 @@ class _TreeMemory:
         return pids
 
 
-def _memory_kb(pid: int) -> tuple[int, int]:
-    rss = hwm = 0
+def _field_kb(path: str, field: str) -> int:
+    """One "Name:   123 kB" line of a /proc file; 0 once the process is gone."""
     try:
-        with open(f"/proc/{pid}/status") as f:
+        with open(path) as f:
             for line in f:
-                if line.startswith("VmRSS:"):
-                    rss = int(line.split()[1])
-                elif line.startswith("VmHWM:"):
-                    hwm = int(line.split()[1])
-    except (OSError, ValueError):
+                if line.startswith(field):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
         pass
-    return rss, hwm
+    return 0
 
 
 # -- the report ------------------------------------------------------------------------------------
@@ -332,18 +331,18 @@ def _report(report: Report, peer: dict, kb: dict) -> None:
                  "passage chunking on, no passage or page cap", "")
     report.add("zotero-mcp update-db --fulltext (first)", [peer_s],
                note=f"{peer['chunks']} passages, {peer_rate:.1f} passages/s, {peer_cps:,.0f} chars/s; "
-                    f"peak RSS {peer['first']['peak_mb']:.0f} MB")
+                    f"peak memory {peer['first']['peak_mb']:.0f} MB")
     report.add("zotero-mcp update-db --fulltext (no change)", [peer["again"]["seconds"]],
-               note=f"{peer['up_to_date']} items up to date; peak RSS {peer['again']['peak_mb']:.0f} MB")
+               note=f"{peer['up_to_date']} items up to date; peak memory {peer['again']['peak_mb']:.0f} MB")
     for label, key, chunks_key in (("kb index (first: exports the model to ONNX)", "first", "chunks"),
                                    ("kb index --rebuild (ONNX export present)", "rebuild", "rebuild_chunks")):
         seconds = kb[key]["seconds"]
         rate = kb[chunks_key] / seconds
         report.add(label, [seconds],
                    note=f"{kb[chunks_key]} chunks, {rate:.1f} chunks/s (floor {floor:.1f} = {GOAL:g}× zotero-mcp's "
-                        f"{peer_rate:.1f}); {kb['chars'] / seconds:,.0f} chars/s; peak RSS {kb[key]['peak_mb']:.0f} MB")
+                        f"{peer_rate:.1f}); {kb['chars'] / seconds:,.0f} chars/s; peak memory {kb[key]['peak_mb']:.0f} MB")
     report.add("kb index (no change)", [kb["again"]["seconds"]],
-               note=f"{kb['skipped']} PDFs skipped; zotero-mcp {peer['again']['seconds']:.1f} s; peak RSS {kb['again']['peak_mb']:.0f} MB")
+               note=f"{kb['skipped']} PDFs skipped; zotero-mcp {peer['again']['seconds']:.1f} s; peak memory {kb['again']['peak_mb']:.0f} MB")
     report.value("characters per chunk, kb / zotero-mcp", f"{kb['chars'] / kb['chunks']:.0f} / {peer['chars'] / peer['chunks']:.0f}", "")
     report.value("characters indexed, kb / zotero-mcp", f"{kb['chars']:,} / {peer['chars']:,}", "(overlaps included)")
     kb_rate = kb["chunks"] / kb["first"]["seconds"]
