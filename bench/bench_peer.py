@@ -102,9 +102,9 @@ def _peer_python() -> Path | None:
 
 
 def _torch_is_cpu_build(python: Path) -> bool:
-    """Whether plain `pip install torch==...` would install without CUDA packages (a dry run that
-    resolves from the wheels' metadata, no download). Some indexes serve a CPU build; PyPI's Linux
-    wheels pull several GB of nvidia-* packages."""
+    """Whether plain `pip install torch==...` would install without CUDA packages (a dry run: pip
+    reads the wheels' metadata, not the wheels, where the index serves it). Some indexes serve a
+    CPU build; PyPI's Linux wheels pull several GB of nvidia-* packages."""
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         _pip([str(python), "-m", "pip", "install", "--quiet", "--retries", "2", "--disable-pip-version-check",
               "--dry-run", "--ignore-installed", "--report", out.name, TORCH])
