@@ -1,4 +1,4 @@
-"""Run benchmarks: `python -m bench` runs all; `python -m bench startup search` runs some.
+"""Run benchmarks: `python -m bench` runs all but `peer`; `python -m bench startup search` runs some.
 
 Each bench/bench_<name>.py has `run(report)`; numbers and ratios are printed, not asserted.
 """
@@ -15,12 +15,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.harness import Report
 
+# Run only when named: `peer` installs a second virtualenv (about 2 GB) on its first run.
+ON_REQUEST = {"peer"}
+
 
 def main(argv: list[str]) -> int:
     import bench
 
     names = sorted(m.name[len("bench_"):] for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith("bench_"))
-    chosen = argv or names
+    chosen = argv or [n for n in names if n not in ON_REQUEST]
     unknown = [n for n in chosen if n not in names]
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; available: {', '.join(names)}", file=sys.stderr)
