@@ -110,3 +110,24 @@ def test_batches_side_by_side_give_the_same_vectors_in_the_same_order(exported, 
     assert np.allclose(serial, parallel, atol=1e-5)
     reference = warm_embedder.encode_with_model(texts)
     assert (parallel * reference).sum(axis=1).min() >= 0.9999
+
+
+@pytest.mark.parametrize("n", [1, 5, 23, 98, 130])
+def test_batches_come_in_rounds_of_one_per_worker(n):
+    """The last round of batches keeps every core busy: a number of batches that is a
+    multiple of the workers, of near-equal sizes, every text once."""
+    encoder = object.__new__(onnx_model.OnnxEncoder)
+    encoder.workers = 2
+    seen: list[list[str]] = []
+
+    def run(texts):
+        seen.append(texts)
+        return np.ones((len(texts), 4), dtype=np.float32)
+
+    encoder._run = run
+    texts = [f"text {i} " + "x" * (i % 17) for i in range(n)]
+    assert encoder.encode(texts).shape == (n, 4)
+    sizes = [len(b) for b in seen]
+    assert sorted(t for b in seen for t in b) == sorted(texts)
+    assert n < 2 or len(sizes) % 2 == 0, sizes
+    assert max(sizes) - min(sizes) <= max(sizes) // 2 + 1, sizes
