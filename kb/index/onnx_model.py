@@ -99,7 +99,7 @@ _made: dict[str, Path] = {}
 _export_lock = threading.Lock()
 
 
-def export(st_model: Any, name: str, home: Path) -> Path | None:
+def export(st_model: Any, name: str, home: Path, *, fuse: bool = True) -> Path | None:
     """Export the SentenceTransformer to ONNX (needs torch and onnx); None when it cannot be, or
     when its vectors do not match the model's. Never raises: torch still works. `st_model` may
     be a function returning the model: it is called only when an export must really be made."""
@@ -109,22 +109,28 @@ def export(st_model: Any, name: str, home: Path) -> Path | None:
     with _export_lock:
         if target.is_file():
             return target
-        if not _export_checked(st_model, name, target):
+        made = _export_checked(st_model, name, target)
+        if made is None:
             return None
+    if fuse and made == "exported":  # a link to this process's earlier export is fused already
+        fuse_in_child(target, name)
     for stale in target.parent.glob(f"{_slug(name)}-*.onnx"):
         if stale != target:
             stale.unlink(missing_ok=True)
     return target
 
 
-def _export_checked(st_model: Any, name: str, target: Path) -> bool:
+def _export_checked(st_model: Any, name: str, target: Path) -> str | None:
+    """How the verified export came to be: "exported", or "linked" from this process's earlier one; None: no export."""
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         earlier = _made.get(target.name)
+        how = "linked"
         if earlier is not None and earlier.is_file():
             _link_or_copy(earlier, tmp)
         else:
+            how = "exported"
             if callable(st_model) and not hasattr(st_model, "encode"):
                 st_model = st_model()
             _torch_export(st_model, tmp)
@@ -133,13 +139,13 @@ def _export_checked(st_model: Any, name: str, target: Path) -> bool:
             got = encoder.encode(_PROBES)
             if float((expected * got).sum(axis=1).min()) < MIN_COSINE:
                 tmp.unlink(missing_ok=True)
-                return False
+                return None
         os.replace(tmp, target)
         _made[target.name] = target
-        return True
+        return how
     except Exception:  # noqa: BLE001 - no onnx package, an unusual architecture, a full disk: torch still works
         tmp.unlink(missing_ok=True)
-        return False
+        return None
 
 
 def export_in_child(name: str, home: Path, timeout_s: float = 1800) -> Path | None:
@@ -161,11 +167,12 @@ def export_in_child(name: str, home: Path, timeout_s: float = 1800) -> Path | No
     if earlier is not None and earlier.is_file():
         return export(None, name, home)  # a link to this process's earlier export: no model needed
     try:
-        proc = subprocess.run([sys.executable, "-m", "kb.index.onnx_model", str(home), name], stdin=subprocess.DEVNULL,
+        proc = subprocess.run([sys.executable, "-m", "kb.index.onnx_model", "export", str(home), name], stdin=subprocess.DEVNULL,
                               capture_output=True, text=True, timeout=timeout_s, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     if proc.returncode == 0 and target.is_file():
+        fuse_in_child(target, name)  # after the exporting child has exited: the two never hold their memory at once
         _made[target.name] = target
         return target
     try:
@@ -220,7 +227,6 @@ def _torch_export(st_model: Any, dest: Path) -> None:
         if attention is not None:
             _set_attention(transformer, attention)
         transformer.train(was_training)
-    _fuse(dest, transformer.config)
 
 
 def _set_attention(transformer: Any, implementation: str) -> None:
@@ -231,21 +237,51 @@ def _set_attention(transformer: Any, implementation: str) -> None:
         transformer.config._attn_implementation = implementation
 
 
-def _fuse(graph: Path, config: Any) -> None:
-    """Rewrite the graph in place with onnxruntime's fused BERT kernels; left as exported when
-    the optimizer is missing or fails (the plain graph gives the same vectors, only slower)."""
+FUSED_MIN_COSINE = 0.99999  # the fused graph against the verified plain one: the same arithmetic, reordered
+
+
+def fuse_in_child(graph: Path, name: str, timeout_s: float = 600) -> bool:
+    """Rewrite the export with fused kernels in a child process (no torch): the optimizer
+    holds about 700 MB while it works, which the exporting process (torch, ~1 GB) must not
+    hold at the same time. False when it was left as exported."""
+    import subprocess
+    import sys
+
     try:
+        proc = subprocess.run([sys.executable, "-m", "kb.index.onnx_model", "fuse", str(graph), name],
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout_s, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return proc.returncode == 0
+
+
+def fuse(graph: Path, name: str) -> bool:
+    """Rewrite the graph in place with onnxruntime's fused BERT kernels, if their vectors match
+    the plain graph's on the probes; otherwise (no optimizer, an architecture it does not know)
+    the plain graph stays: the same vectors, only slower."""
+    folder = model_dir(name)
+    tmp = graph.with_name(f".{graph.name}.{os.getpid()}.fused")
+    try:
+        config = json.loads((folder / "config.json").read_text())
         from onnxruntime.transformers import optimizer
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fused = optimizer.optimize_model(str(graph), model_type="bert", num_heads=int(config.num_attention_heads),
-                                             hidden_size=int(config.hidden_size), opt_level=1)
-        tmp = graph.with_name(graph.name + ".fused")
-        fused.save_model_to_file(str(tmp))
+            # opt_level 0: the Python fusions only; onnxruntime applies its own at every load,
+            # and running them here too doubled the memory this step needs.
+            fused = optimizer.optimize_model(str(graph), model_type="bert", num_heads=int(config["num_attention_heads"]),
+                                             hidden_size=int(config["hidden_size"]), opt_level=0)
+            fused.save_model_to_file(str(tmp))
+        expected = OnnxEncoder(graph, folder, threads=1).encode(_PROBES)
+        got = OnnxEncoder(tmp, folder, threads=1).encode(_PROBES)
+        if float((expected * got).sum(axis=1).min()) < FUSED_MIN_COSINE:
+            tmp.unlink(missing_ok=True)
+            return False
         os.replace(tmp, graph)
-    except Exception:  # noqa: BLE001 - an optimizer that does not know this architecture
-        graph.with_name(graph.name + ".fused").unlink(missing_ok=True)
+        return True
+    except Exception:  # noqa: BLE001 - the plain graph still works
+        tmp.unlink(missing_ok=True)
+        return False
 
 
 class OnnxEncoder:
@@ -334,11 +370,14 @@ def _slug(name: str) -> str:
 
 
 if __name__ == "__main__":
-    # `python -m kb.index.onnx_model HOME MODEL`: the child of export_in_child.
+    # `python -m kb.index.onnx_model export HOME MODEL` (the child of export_in_child) and
+    # `python -m kb.index.onnx_model fuse GRAPH MODEL` (the child of fuse_in_child).
     import sys
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if sys.argv[1] == "fuse":
+        sys.exit(0 if fuse(Path(sys.argv[2]), sys.argv[3]) else 1)
     from kb.index.embedder import Embedder
 
-    made = export(Embedder(sys.argv[2]).model, sys.argv[2], Path(sys.argv[1]))
+    made = export(Embedder(sys.argv[3]).model, sys.argv[3], Path(sys.argv[2]), fuse=False)
     sys.exit(0 if made is not None else 1)

@@ -27,6 +27,8 @@ from kb.index.lock import index_lock
 from kb.store import Store
 
 # What the extractor can say about a PDF (kb.pdf.errors.REASONS); the index adds its own two.
+LOOK_AHEAD = 2  # documents read or encoded ahead of the one being written
+
 PDF_REASONS = ("encrypted", "corrupt", "empty", "no_text", "timeout", "not_pdf", "too_large")
 
 # progress(done, total, label): called before each PDF is processed and once at the end. A
@@ -183,31 +185,53 @@ class _Run:
 
     # -- one attachment --------------------------------------------------------------------
     def _process(self, todo: list[tuple[_Target, Any]]) -> None:
-        """Extract, chunk, embed and write each attachment in turn, reading and extracting the
-        next PDF in a thread while this one is embedded. The thread only waits on a child that
-        kb.pdf.extract forks from its forkserver, so no lock of torch or SQLite is inherited."""
+        """Index each attachment in turn, as a pipeline of three threads so the cores do not wait
+        on each other: while this thread writes one PDF's chunks and vectors, the next is being
+        encoded and the one after that read, extracted and chunked (LOOK_AHEAD documents at
+        most, so memory stays bounded). The reader only waits on a child that kb.pdf.extract
+        forks from its forkserver, so no lock of torch or SQLite is inherited; neither the
+        reader nor the encoder writes."""
+        from collections import deque
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-extract") as pool, \
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-extract") as reader, \
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-encode") as encoder, \
                 ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-chroma") as opener:
             if todo and self._vectors is None:
                 # Chroma's imports (about 2 s) while the first PDF is read, not after its encode.
                 self._opening = opener.submit(self._open_vectors)
-            ahead = pool.submit(self._read, *todo[0]) if todo else None
+            pending: deque = deque()
+
+            def start(k: int) -> None:
+                read = reader.submit(self._read, *todo[k])
+                pending.append(encoder.submit(self._embed, read))
+
+            for k in range(min(LOOK_AHEAD, len(todo))):
+                start(k)
             for i, (target, state) in enumerate(todo):
                 self.progress(i, len(todo), target.citekey)
-                digest, doc = ahead.result()
-                ahead = pool.submit(self._read, *todo[i + 1]) if i + 1 < len(todo) else None
+                digest, doc, chunks, vectors = pending.popleft().result()
+                if i + LOOK_AHEAD < len(todo):
+                    start(i + LOOK_AHEAD)
                 if doc is None:
                     self._remember_unchanged(target, state)
                 else:
-                    self._index_one(target, state, digest, doc)
+                    self._index_one(target, state, digest, doc, chunks, vectors)
 
-    def _read(self, target: _Target, state: Any) -> tuple[str, Any]:
-        """(sha256, Document or the exception that stopped it), or (sha256, None) when the bytes
-        are the ones already indexed. Runs in the look-ahead thread: it never writes."""
+    def _read(self, target: _Target, state: Any) -> tuple[str, Any, list[Chunk]]:
+        """(sha256, Document or the exception that stopped it, its chunks), or (sha256, None, [])
+        when the bytes are the ones already indexed. Runs in the reader thread: it never writes."""
         digest = _sha256(target.path)
-        return digest, None if self._same_bytes(target, state, digest) else self._extract(target)
+        if self._same_bytes(target, state, digest):
+            return digest, None, []
+        doc = self._extract(target)
+        return digest, doc, [] if isinstance(doc, Exception) else self._chunk(doc)
+
+    def _embed(self, read: Any) -> tuple[str, Any, list[Chunk], Any]:
+        """The read's result with the chunks' vectors. Runs in the encoder thread."""
+        digest, doc, chunks = read.result()
+        vectors = get_embedder(self.model, self.home).encode([c.text for c in chunks]) if chunks else None
+        return digest, doc, chunks, vectors
 
     def _same_bytes(self, target: _Target, state: Any, digest: str) -> bool:
         if state is None or state["content_hash"] != digest or state["path"] != target.path:
@@ -230,7 +254,7 @@ class _Run:
         except Exception as exc:  # noqa: BLE001 - an extractor bug must not stop the other papers either
             return exc
 
-    def _index_one(self, target: _Target, state: Any, digest: str, doc: Any) -> None:
+    def _index_one(self, target: _Target, state: Any, digest: str, doc: Any, chunks: list[Chunk], vectors: Any) -> None:
         from kb.pdf.errors import PdfError
 
         if isinstance(doc, PdfError):
@@ -239,11 +263,9 @@ class _Run:
         if isinstance(doc, Exception):
             self._fail(target, state, "error", f"{type(doc).__name__}: {doc}", digest)
             return
-        chunks = self._chunk(doc)
         if not chunks:
             self._fail(target, state, "no_text", "no text to index was found in the PDF", digest)
             return
-        vectors = get_embedder(self.model, self.home).encode([c.text for c in chunks])
         self._write(target, state, digest, chunks, vectors, doc)
         self.report.indexed += 1
         self.report.chunks += len(chunks)

@@ -131,3 +131,12 @@ def test_batches_come_in_rounds_of_one_per_worker(n):
     assert sorted(t for b in seen for t in b) == sorted(texts)
     assert n < 2 or len(sizes) % 2 == 0, sizes
     assert max(sizes) - min(sizes) <= max(sizes) // 2 + 1, sizes
+
+
+def test_a_fusion_whose_vectors_differ_leaves_the_plain_graph(exported, warm_embedder, tmp_path, monkeypatch):
+    _, graph = exported
+    copy = tmp_path / graph.name
+    shutil.copyfile(graph, copy)
+    monkeypatch.setattr(onnx_model, "FUSED_MIN_COSINE", 1.5)  # no fused graph can pass: as if its vectors moved
+    assert onnx_model.fuse(copy, warm_embedder.name) is False
+    assert copy.read_bytes() == graph.read_bytes() and list(tmp_path.iterdir()) == [copy]
