@@ -14,11 +14,12 @@ replaces them with `search`'s.
 from __future__ import annotations
 
 from collections.abc import Sequence
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from itertools import zip_longest
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from kb.errors import BadInput
 from kb.index import lexical
@@ -52,8 +53,10 @@ class Hit:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class _Item:
+class _Item(NamedTuple):
+    """A tuple, not a frozen dataclass: fusion hashes a few thousand of these per search, and a
+    dataclass's Python-level __hash__ was a tenth of a warm search."""
+
     kind: str  # chunk | title | abstract | note | annotation
     ref: int  # chunk id or search_docs id
     paper_id: int
@@ -74,11 +77,25 @@ def search(
     if mode == "dense":
         return _fuse(store, parsed, {"dense": _dense_ranking(home, config, parsed, allowed)}, limit)
     # SQLite and the model both release the GIL: the lexical side runs while the query is encoded.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-lexical") as pool:
-        lexical_side = pool.submit(_lexical_rankings, store, parsed, allowed)
-        rankings = {"dense": _dense_ranking(home, config, parsed, allowed)}
-        rankings.update(lexical_side.result())
+    lexical_side = _lexical_pool().submit(_lexical_rankings, store, parsed, allowed)
+    rankings = {"dense": _dense_ranking(home, config, parsed, allowed)}
+    rankings.update(lexical_side.result())
     return _fuse(store, parsed, rankings, limit)
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _lexical_pool() -> ThreadPoolExecutor:
+    """The threads the lexical side runs in, kept for the process: starting a thread for each
+    search cost half a millisecond of a 15 ms search. Several at once (the TUI's workers, the
+    query server's clients) each get one."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kb-lexical")
+        return _pool
 
 
 def search_lexical(store: Store, query: str, *, limit: int = 10, filters: Filters | None = None) -> list[Hit]:
@@ -181,16 +198,19 @@ def _fuse(store: Store, parsed: Query, rankings: dict[str, list[_Item]], limit: 
         "SELECT id, citekey, title, year FROM papers WHERE id IN (SELECT value FROM json_each(?))", (_json(best),))}
     docs = _doc_rows(store, {i.ref for i in item_score if i.kind != "chunk" and i.paper_id in paper_score})
     terms = highlight_terms(parsed)
+    by_paper: dict[int, list[_Item]] = {}
+    for item in item_score:
+        by_paper.setdefault(item.paper_id, []).append(item)
     hits = []
     for paper_id in best:
         if paper_id not in papers:
             continue
-        own = sorted((i for i in item_score if i.paper_id == paper_id), key=lambda i: -item_score[i])
-        hits.append(_hit(papers[paper_id], paper_score[paper_id], own, chunk_rows, docs, terms, paper_lists[paper_id]))
+        own = sorted(by_paper[paper_id], key=lambda i: -item_score[i])
+        hits.append(_hit(store, papers[paper_id], paper_score[paper_id], own, chunk_rows, docs, terms, paper_lists[paper_id]))
     return hits
 
 
-def _hit(paper: Any, score: float, own: list[_Item], chunk_rows: dict, docs: dict, terms: list[str], lists: list[str]) -> Hit:
+def _hit(store: Store, paper: Any, score: float, own: list[_Item], chunk_rows: dict, docs: dict, terms: list[str], lists: list[str]) -> Hit:
     chunks = [chunk_rows[i.ref] for i in own if i.kind == "chunk"]
     pages: list[int] = []
     for row in chunks:
@@ -198,7 +218,8 @@ def _hit(paper: Any, score: float, own: list[_Item], chunk_rows: dict, docs: dic
             pages.append(row["page"])
     # A body chunk makes the better snippet; a title match alone still names the paper.
     if chunks:
-        source, page, section, text = "chunk", chunks[0]["page"], chunks[0]["section"], chunks[0]["text"]
+        text = store.scalar("SELECT text FROM chunks WHERE id = ?", (chunks[0]["id"],)) or ""
+        source, page, section = "chunk", chunks[0]["page"], chunks[0]["section"]
     else:
         doc = docs[own[0].ref]
         source, section, text = doc["kind"], None, doc["text"]
@@ -210,9 +231,11 @@ def _hit(paper: Any, score: float, own: list[_Item], chunk_rows: dict, docs: dic
 
 
 def _chunk_rows(store: Store, ids: set[int]) -> dict[int, Any]:
+    """Where each candidate chunk is; the text is read only for the snippets shown (a hundred
+    or more candidates, ten snippets)."""
     if not ids:
         return {}
-    rows = store.all("SELECT id, paper_id, page, section, text FROM chunks WHERE id IN (SELECT value FROM json_each(?))", (_json(ids),))
+    rows = store.all("SELECT id, paper_id, page, section FROM chunks WHERE id IN (SELECT value FROM json_each(?))", (_json(ids),))
     return {r["id"]: r for r in rows}
 
 

@@ -223,17 +223,31 @@ def serve(home: Path, idle_s: float) -> int:
     try:
         listener.listen(8)  # clients queue while the libraries load
         version = code_version()
-        store = _warm(home)
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # again: a library may have set its own
-        listener.settimeout(idle_s)
+        # stop() is a SIGTERM, which the kernel gives to any thread not blocking it. Taken by
+        # one of the threads the libraries start (onnxruntime's, Chroma's), it interrupted
+        # nothing: this thread slept on in accept() and the server outlived stop() (found under
+        # load, 1 run in 3). Blocked while they start their threads, which keep the block, it
+        # comes to this thread; and accept() wakes every second, so a signal some later thread
+        # took is handled within one.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        try:
+            store = _warm(home)
+        finally:
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # again: a library may have set its own
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        listener.settimeout(min(1.0, idle_s))
+        idle_since = time.monotonic()
         while True:
             try:
                 conn, _ = listener.accept()
             except TimeoutError:
-                return 0
+                if time.monotonic() - idle_since >= idle_s:
+                    return 0
+                continue
             with conn:
                 if not _handle(conn, store, home, version):
                     return 0
+            idle_since = time.monotonic()
     finally:
         path.unlink(missing_ok=True)
         listener.close()

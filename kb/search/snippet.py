@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 OPEN, CLOSE = "«", "»"  # highlight markers; chosen because PDFs' own text rarely holds them
 
 
 def snippet(text: str, terms: list[str], width: int = 240) -> str:
     text = " ".join(text.split())
-    pattern = _pattern(terms)
+    pattern = _pattern(tuple(terms))
     first = pattern.search(text) if pattern else None
     start = 0
     if first is not None and first.start() > width // 4:
@@ -24,7 +25,8 @@ def snippet(text: str, terms: list[str], width: int = 240) -> str:
     return ("…" if start > 0 else "") + window + ("…" if end < len(text) else "")
 
 
-def _pattern(terms: list[str]) -> re.Pattern | None:
+@lru_cache(maxsize=64)
+def _pattern(terms: tuple[str, ...]) -> re.Pattern | None:
     # Longest first so "low-rank adaptation" wins over "low-rank".
     words = sorted({t for t in terms if len(t) >= 2}, key=len, reverse=True)
     if not words:
