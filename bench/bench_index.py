@@ -108,9 +108,10 @@ def run(report: Report) -> None:
 
 def _synthetic_indexed_library(store, folder: Path, n: int) -> None:
     """n papers whose PDFs were indexed before: files on disk and matching index_state rows."""
+    from kb.index.vectors import vectors_marker
     folder.mkdir(parents=True)
     (store.home / "index" / "chroma").mkdir(parents=True)  # as after a real run: the vectors exist
-    (store.home / "index" / "chroma" / "kb-vectors.marker").touch()
+    vectors_marker(store.home).touch()
     with store.tx():
         for i in range(n):
             path = folder / f"p{i}.pdf"

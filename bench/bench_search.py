@@ -87,7 +87,7 @@ def _quality(report: Report, store, home: Path, queries: list[dict], ids: dict[s
 def _synthetic_library(real_store, real_home: Path, store, home: Path, papers_n: int) -> int:
     import numpy as np
 
-    from kb.index.vectors import open_vectors
+    from kb.index.vectors import open_vectors, vectors_marker
 
     config = default_config()
     real = real_store.all("SELECT id, page, section, text FROM chunks ORDER BY id")
@@ -96,7 +96,7 @@ def _synthetic_library(real_store, real_home: Path, store, home: Path, papers_n:
     rng = random.Random(7)
     noise = np.random.default_rng(7)
     vectors = open_vectors(home, config)
-    (home / "index" / "chroma" / "kb-vectors.marker").touch()
+    vectors_marker(home).touch()
     total = 0
     for p in range(papers_n):
         picked = rng.sample(real, CHUNKS_PER_PAPER)

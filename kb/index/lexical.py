@@ -91,7 +91,7 @@ def optimize(store: Store) -> None:
 
 
 # -- reading ---------------------------------------------------------------------------------
-TRIGRAM_MIN = 3  # as kb.search.query: shorter terms are left to the dense side
+TRIGRAM_MIN = 3  # the trigram tokenizer cannot match shorter strings; the dense side covers them
 COMMON_SHARE = 0.05  # a word in more chunks than this adds little to bm25 but costs a long posting list
 BUDGET = 3000  # chunks an OR may make FTS5 score: under 10 ms of bm25 (2.5 µs a chunk, more for a phrase)
 ENOUGH = 20  # chunks holding every word that make a ranking worth having
@@ -112,7 +112,7 @@ def match_words(store: Store, terms: Sequence[str], limit: int, paper_ids: Seque
     if not terms:
         return []
     cap = max(1, int((store.scalar("SELECT max(id) FROM chunks") or 0) * COMMON_SHARE))
-    counts = {t: _count(store, "chunks_words", _quote([t]), cap) for t in terms}
+    counts = {t: _count(store, "chunks_words", quote(t), cap) for t in terms}
     # Rarest first (ties keep the query's order); a term no chunk holds would only empty an AND.
     ordered = sorted((t for t in terms if counts[t]), key=lambda t: counts[t])
     if not ordered:
@@ -125,18 +125,19 @@ def match_words(store: Store, terms: Sequence[str], limit: int, paper_ids: Seque
                 break
             chosen.append(term)
             spent += counts[term]
-        return match_chunks(store, " OR ".join(_quote([t]) for t in chosen), limit, paper_ids, words=True)
+        return match_chunks(store, " OR ".join(quote(t) for t in chosen), limit, paper_ids, words=True)
     for keep in range(len(ordered), 1, -1):
-        expression = " AND ".join(_quote([t]) for t in ordered[:keep])
+        expression = " AND ".join(quote(t) for t in ordered[:keep])
         if _count(store, "chunks_words", expression, ENOUGH) >= ENOUGH:
             return match_chunks(store, expression, limit, paper_ids, words=True)
     # No two words share ENOUGH chunks: the rarest word alone if it is rare, else the two rarest.
     fallback = ordered[:1] if rare else ordered[:2]
-    return match_chunks(store, " OR ".join(_quote([t]) for t in fallback), limit, paper_ids, words=True)
+    return match_chunks(store, " OR ".join(quote(t) for t in fallback), limit, paper_ids, words=True)
 
 
-def _quote(terms: Sequence[str]) -> str:
-    return " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+def quote(term: str) -> str:
+    """One term as an FTS5 string: user text is never FTS5 syntax (see kb.search.query)."""
+    return '"' + term.replace('"', '""') + '"'
 
 
 def _count(store: Store, table: str, expression: str, cap: int) -> int:

@@ -24,6 +24,7 @@ from kb.index.chunking import Chunk, chunk_document
 from kb.index.embedder import get_embedder
 from kb.index.lexical import optimize, sync_annotations, sync_papers
 from kb.index.lock import index_lock
+from kb.index.vectors import vectors_marker
 from kb.store import Store
 
 # What the extractor can say about a PDF (kb.pdf.errors.REASONS); the index adds its own two.
@@ -389,11 +390,6 @@ class _Run:
 def has_full_text(store: Store) -> bool:
     """Whether any PDF text is indexed yet (searches before the first `kb index` find nothing)."""
     return bool(store.scalar("SELECT 1 FROM chunks LIMIT 1"))
-
-
-def vectors_marker(home: Path) -> Path:
-    """Present while the local vector folder holds what index_state describes."""
-    return paths.index_dir(home) / "chroma" / "kb-vectors.marker"
 
 
 def _sha256(path: str) -> str:

@@ -138,10 +138,16 @@ def open_vectors(home: Path, config: dict, *, model: str | None = None) -> Vecto
     return VectorStore(collection, client, where, key if stamp is not None else None)
 
 
+def vectors_marker(home: Path) -> Path:
+    """Present while the local vector folder holds what index_state describes; touched by each
+    `kb index` that writes vectors."""
+    return paths.index_dir(home) / "chroma" / "kb-vectors.marker"
+
+
 def _marker_stamp(home: Path) -> tuple[int, int] | None:
-    """When the vectors were last written here (kb.index.pipeline.vectors_marker), or None."""
+    """When the vectors were last written here, or None."""
     try:
-        st = (paths.index_dir(home) / "chroma" / "kb-vectors.marker").stat()
+        st = vectors_marker(home).stat()
     except OSError:
         return None
     return (st.st_mtime_ns, st.st_ino)

@@ -12,11 +12,11 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from kb.errors import BadInput
+from kb.index.lexical import TRIGRAM_MIN, quote
 from kb.search import glossary
 
 MAX_QUERY_CHARS = 1000  # beyond this a query is a pasted passage; the model reads 256 word pieces anyway
 MAX_TERMS = 24  # an OR of more terms only slows FTS5 down without changing the top hits
-TRIGRAM = 3  # the trigram tokenizer cannot match shorter strings
 
 _WORD = re.compile(r"[0-9A-Za-z\u00c0-\u024f][0-9A-Za-z\u00c0-\u024f'’\-_.+]*")
 _STOPWORDS = frozenset(
@@ -85,7 +85,7 @@ def _dedupe(terms: list[str]) -> list[str]:
 
 def fts_expression(terms: list[str]) -> str | None:
     """An FTS5 MATCH expression: each term a quoted string, OR-ed; None when nothing can match."""
-    quoted = ['"' + term.replace('"', '""') + '"' for term in terms if len(term) >= TRIGRAM]
+    quoted = [quote(term) for term in terms if len(term) >= TRIGRAM_MIN]
     return " OR ".join(quoted) if quoted else None
 
 
@@ -94,5 +94,5 @@ def highlight_terms(query: Query) -> list[str]:
     out = list(query.terms)
     for term in query.terms:
         if " " in term:
-            out.extend(w for w in term.split() if len(w) >= TRIGRAM and w.lower() not in _STOPWORDS)
+            out.extend(w for w in term.split() if len(w) >= TRIGRAM_MIN and w.lower() not in _STOPWORDS)
     return _dedupe(out)
