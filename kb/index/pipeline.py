@@ -29,6 +29,9 @@ from kb.store import Store
 
 # What the extractor can say about a PDF (kb.pdf.errors.REASONS); the index adds its own two.
 LOOK_AHEAD = 2  # documents read or encoded ahead of the one being written
+# While the first run exports the model (a child process, about 20 s, mostly on one core),
+# the other core reads and chunks this many PDFs ahead (their text only: a few MB at most).
+PREPARE_AHEAD = 16
 
 PDF_REASONS = ("encrypted", "corrupt", "empty", "no_text", "timeout", "not_pdf", "too_large")
 
@@ -105,6 +108,7 @@ class _Run:
         self.report = IndexReport()
         self._vectors: Any = None
         self._opening: Any = None  # a Future of the vectors, opened beside the first PDF's extraction
+        self._ready: Any = None  # a Future of the encoder's preparation (the first run's model export)
         self._marked = False
 
     @property
@@ -142,9 +146,6 @@ class _Run:
                 self._count_unchanged(target, state)
             else:
                 todo.append((target, state))
-        if todo:
-            # The first run loads sentence-transformers once to export the fast encoder.
-            get_embedder(self.model, self.home).prepare(on_step=self.phase)
         self._process(todo)
         self.progress(len(todo), len(todo), "")
         if self.report.indexed or self.report.removed:
@@ -191,33 +192,54 @@ class _Run:
         encoded and the one after that read, extracted and chunked (LOOK_AHEAD documents at
         most, so memory stays bounded). The reader only waits on a child that kb.pdf.extract
         forks from its forkserver, so no lock of torch or SQLite is inherited; neither the
-        reader nor the encoder writes."""
+        reader nor the encoder writes.
+
+        Before the first PDF is encoded the fast encoder must exist: the first run of a data
+        home exports the model in a child process. Meanwhile the reader goes further ahead
+        (PREPARE_AHEAD) and Chroma is opened, so that the export's time is not added to theirs."""
+        if not todo:
+            return
         from collections import deque
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-extract") as reader, \
                 ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-encode") as encoder, \
-                ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-chroma") as opener:
-            if todo and self._vectors is None:
+                ThreadPoolExecutor(max_workers=2, thread_name_prefix="kb-prepare") as helper:
+            self._ready = helper.submit(get_embedder(self.model, self.home).prepare, self.phase)
+            if self._vectors is None:
                 # Chroma's imports (about 2 s) while the first PDF is read, not after its encode.
-                self._opening = opener.submit(self._open_vectors)
+                self._opening = helper.submit(self._open_vectors)
             pending: deque = deque()
+            started = 0
 
-            def start(k: int) -> None:
-                read = reader.submit(self._read, *todo[k])
-                pending.append(encoder.submit(self._embed, read))
+            def top_up(first: int) -> None:
+                nonlocal started
+                ahead = LOOK_AHEAD if self._ready.done() else PREPARE_AHEAD
+                while started < len(todo) and started < first + ahead:
+                    read = reader.submit(self._read, *todo[started])
+                    pending.append(encoder.submit(self._embed, read))
+                    started += 1
 
-            for k in range(min(LOOK_AHEAD, len(todo))):
-                start(k)
+            top_up(0)
             for i, (target, state) in enumerate(todo):
                 self.progress(i, len(todo), target.citekey)
-                digest, doc, chunks, vectors = pending.popleft().result()
-                if i + LOOK_AHEAD < len(todo):
-                    start(i + LOOK_AHEAD)
+                digest, doc, chunks, encoding = self._next(pending.popleft(), lambda: top_up(i + 1))
+                top_up(i + 1)
                 if doc is None:
                     self._remember_unchanged(target, state)
                 else:
-                    self._index_one(target, state, digest, doc, chunks, vectors)
+                    self._index_one(target, state, digest, doc, chunks, encoding.result() if encoding is not None else None)
+
+    @staticmethod
+    def _next(future: Any, while_waiting: Callable[[], None]) -> Any:
+        """The future's result; while it is not ready, while_waiting() runs every half second."""
+        from concurrent.futures import TimeoutError as NotYet
+
+        while True:
+            try:
+                return future.result(timeout=0.5)
+            except NotYet:
+                while_waiting()
 
     def _read(self, target: _Target, state: Any) -> tuple[str, Any, list[Chunk]]:
         """(sha256, Document or the exception that stopped it, its chunks), or (sha256, None, [])
@@ -229,10 +251,12 @@ class _Run:
         return digest, doc, [] if isinstance(doc, Exception) else self._chunk(doc)
 
     def _embed(self, read: Any) -> tuple[str, Any, list[Chunk], Any]:
-        """The read's result with the chunks' vectors. Runs in the encoder thread."""
+        """The read's result with its chunks' encoding under way (its result() gives the
+        vectors). Runs in the encoder thread, once the encoder is ready."""
         digest, doc, chunks = read.result()
-        vectors = get_embedder(self.model, self.home).encode([c.text for c in chunks]) if chunks else None
-        return digest, doc, chunks, vectors
+        self._ready.result()
+        encoding = get_embedder(self.model, self.home).encode_later([c.text for c in chunks]) if chunks else None
+        return digest, doc, chunks, encoding
 
     def _same_bytes(self, target: _Target, state: Any, digest: str) -> bool:
         if state is None or state["content_hash"] != digest or state["path"] != target.path:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 
 import numpy as np
 import pytest
@@ -36,7 +37,7 @@ def test_onnx_vectors_match_sentence_transformers(exported, warm_embedder):
     reference = warm_embedder.encode_with_model(TEXTS)
     encoder = onnx_model.OnnxEncoder(graph, onnx_model.model_dir(warm_embedder.name))
     # In one length-sorted batch, in small batches and one at a time: padding must not matter.
-    for vectors in (encoder.encode(TEXTS), encoder.encode(TEXTS, batch_size=2), np.stack([encoder.encode([t])[0] for t in TEXTS])):
+    for vectors in (encoder.encode(TEXTS, tokens_per_batch=10**6), encoder.encode(TEXTS, tokens_per_batch=64), np.stack([encoder.encode([t])[0] for t in TEXTS])):
         assert vectors.shape == reference.shape and vectors.dtype == np.float32
         cosines = (vectors * reference).sum(axis=1)
         assert cosines.min() >= 0.9999, cosines
@@ -105,32 +106,42 @@ def test_batches_side_by_side_give_the_same_vectors_in_the_same_order(exported, 
     _, graph = exported
     folder = onnx_model.model_dir(warm_embedder.name)
     texts = [f"{i} " + TEXTS[i % len(TEXTS)] * (1 + i % 7) for i in range(40)]
-    serial = onnx_model.OnnxEncoder(graph, folder, threads=1).encode(texts, batch_size=4)
-    parallel = onnx_model.OnnxEncoder(graph, folder, workers=3).encode(texts, batch_size=4)
+    serial = onnx_model.OnnxEncoder(graph, folder, threads=1).encode(texts, tokens_per_batch=64)
+    parallel = onnx_model.OnnxEncoder(graph, folder, workers=3).encode(texts, tokens_per_batch=64)
     assert np.allclose(serial, parallel, atol=1e-5)
     reference = warm_embedder.encode_with_model(texts)
     assert (parallel * reference).sum(axis=1).min() >= 0.9999
 
 
-@pytest.mark.parametrize("n", [1, 5, 23, 98, 130])
-def test_batches_come_in_rounds_of_one_per_worker(n):
-    """The last round of batches keeps every core busy: a number of batches that is a
-    multiple of the workers, of near-equal sizes, every text once."""
-    encoder = object.__new__(onnx_model.OnnxEncoder)
-    encoder.workers = 2
-    seen: list[list[str]] = []
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("n", [1, 5, 23, 98])
+def test_batches_hold_about_a_budget_of_word_pieces(n, workers):
+    """Short texts share a run and a chunk-sized one runs alone (padded size within the
+    budget); every text is run once and its row comes back where the text was."""
+    from tokenizers import Tokenizer
 
-    def run(texts):
-        seen.append(texts)
-        return np.ones((len(texts), 4), dtype=np.float32)
+    encoder = object.__new__(onnx_model.OnnxEncoder)
+    encoder.workers, encoder._pool, encoder._lock = workers, None, threading.Lock()
+    encoder.tokenizer = Tokenizer.from_file(str(onnx_model.model_dir("all-MiniLM-L6-v2") / "tokenizer.json"))
+    encoder.tokenizer.enable_truncation(max_length=256)
+    encoder.tokenizer.no_padding()
+    runs: list[list[int]] = []
+
+    def run(encodings):
+        runs.append([len(e.ids) for e in encodings])
+        return np.array([[float(len(e.ids)), float(sum(e.ids)), 0.0, 0.0] for e in encodings], dtype=np.float32)
 
     encoder._run = run
-    texts = [f"text {i} " + "x" * (i % 17) for i in range(n)]
-    assert encoder.encode(texts).shape == (n, 4)
-    sizes = [len(b) for b in seen]
-    assert sorted(t for b in seen for t in b) == sorted(texts)
-    assert n < 2 or len(sizes) % 2 == 0, sizes
-    assert max(sizes) - min(sizes) <= max(sizes) // 2 + 1, sizes
+    texts = [f"text {i} " + "word " * (i * 7 % 230) for i in range(n)]
+    rows = encoder.encode(texts)
+    expected = [encoder.tokenizer.encode(t) for t in texts]
+    assert rows[:, 0].tolist() == [len(e.ids) for e in expected]
+    assert rows[:, 1].tolist() == [float(sum(e.ids)) for e in expected]
+    assert sum(len(r) for r in runs) == n
+    for sizes in runs:
+        assert len(sizes) == 1 or len(sizes) * max(sizes) <= onnx_model.TOKENS_PER_BATCH, sizes
+    if n >= 23:  # both kinds are there
+        assert any(len(r) > 1 for r in runs) and any(len(r) == 1 and r[0] > onnx_model.TOKENS_PER_BATCH // 2 for r in runs)
 
 
 def test_a_fusion_whose_vectors_differ_leaves_the_plain_graph(exported, warm_embedder, tmp_path, monkeypatch):

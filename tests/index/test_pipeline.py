@@ -195,3 +195,36 @@ def test_every_phase_is_announced(store, home, kb_config, library, warm_embedder
     assert phases[-1] == "optimising the keyword index"
     pdfs = [e for e in recorder.events if e[0] == "pdf"]
     assert pdfs[0] == ("pdf", 0, 3) and pdfs[-1] == ("pdf", 3, 3)
+
+
+def test_pdfs_are_read_while_the_encoder_is_prepared(store, home, kb_config, library, warm_embedder, monkeypatch):
+    """The first run's model export (a child process, ~20 s) overlaps the reading of the PDFs:
+    every PDF is extracted and chunked before the preparation is allowed to finish. A pipeline
+    that prepares first and reads after would wait here until the timeout and fail."""
+    import threading
+
+    from kb.index.embedder import get_embedder
+
+    embedder = get_embedder(kb_config["index"].get("model") or "all-MiniLM-L6-v2", home)
+    read = []
+    all_read = threading.Event()
+    original_read = pipeline._Run._read
+
+    def counting_read(self, target, state):
+        out = original_read(self, target, state)
+        read.append(target.citekey)
+        if len(read) == 3:
+            all_read.set()
+        return out
+
+    original_prepare = type(embedder).prepare
+
+    def slow_prepare(self, on_step=None):
+        assert all_read.wait(60), f"only {len(read)} of 3 PDFs were read while the encoder was prepared"
+        return original_prepare(self, on_step)
+
+    monkeypatch.setattr(pipeline._Run, "_read", counting_read)
+    monkeypatch.setattr(type(embedder), "prepare", slow_prepare)
+    report = run_index(store, home, kb_config)
+    assert (report.indexed, report.failed) == (3, [])
+    assert open_vectors(home, kb_config).count() == _chunk_count(store)
