@@ -8,11 +8,18 @@ carries a fingerprint of the model's files, so a changed or different model gets
 and never a stale one. After export its vectors are compared with sentence-transformers' on
 probe texts; below cosine MIN_COSINE it is deleted and torch keeps doing the work.
 
-The graph is exported with the model's plain ("eager") attention, whose pattern onnxruntime's
-transformer optimizer recognises and fuses into its Attention, SkipLayerNormalization and
-EmbedLayerNormalization kernels; PyTorch's default (SDPA) exports as loose ops it cannot fuse.
-Fused and spread over the cores by batch (`OnnxEncoder(workers=…)`), it encodes faster than
-sentence-transformers itself on a CPU, with the same vectors (the probe check above).
+The export runs in a child process that imports torch and transformers but not
+sentence-transformers (4.5 s of imports on 2 cores): it loads the model's Transformer with
+transformers and computes its reference vectors as sentence-transformers does (the model's
+tokenizer, truncated at max_seq_length, masked mean pooling, unit length). The tests hold the
+graph to sentence-transformers' own encode.
+
+The graph keeps the model's plain ("eager") attention; onnxruntime fuses LayerNorm, Gelu and
+MatMul pairs when it loads it. Its transformer optimizer's Attention kernels were tried and
+dropped: with a chunk per run they were 4 % slower on 2 cores (10.2 against 9.8 s for 400
+chunks) and the fusing step cost the first run 4 s. Spread over the cores by batch
+(`OnnxEncoder(workers=…)`), the graph encodes faster than sentence-transformers itself on a
+CPU, with the same vectors.
 
 Only models that sentence-transformers assembles as Transformer → mean Pooling (→ Normalize)
 are exported (all-MiniLM-L6-v2 and most sentence-transformers models); for others the file
@@ -32,9 +39,9 @@ from typing import Any
 
 from kb import paths
 
-# Bumped when the exported graph changes (its inputs, outputs, pooling or fused kernels): the
-# file name carries it, so an older export is replaced at the next `kb index`.
-EXPORT_VERSION = 2
+# Bumped when the exported graph changes (its inputs, outputs, pooling or kernels): the file
+# name carries it, so an older export is replaced at the next `kb index`.
+EXPORT_VERSION = 3
 MIN_COSINE = 0.9999
 _PROBES = [
     "low-rank adaptation",
@@ -56,17 +63,25 @@ def model_dir(name: str) -> Path | None:
 def exportable(folder: Path) -> bool:
     """Transformer, then mean pooling, then (optionally) Normalize, and a fast tokenizer."""
     try:
-        modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((folder / "modules.json").read_text())]
+        modules = _modules(folder)
         pooling = json.loads((folder / "1_Pooling" / "config.json").read_text())
-    except (OSError, ValueError, KeyError, TypeError):
+        lower = json.loads((folder / "sentence_bert_config.json").read_text()).get("do_lower_case", False) \
+            if (folder / "sentence_bert_config.json").is_file() else False
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return False
     modes = {k for k, v in pooling.items() if k.startswith("pooling_mode_") and v is True}
     return (
         modules[:2] == ["Transformer", "Pooling"]
         and all(m == "Normalize" for m in modules[2:])
         and modes == {"pooling_mode_mean_tokens"}
+        and not lower  # sentence-transformers would lower-case the text before its tokenizer
         and (folder / "tokenizer.json").is_file()
     )
+
+
+def _modules(folder: Path) -> list[str]:
+    """The sentence-transformers modules in order, by class name ("Transformer", "Pooling", ...)."""
+    return [m["type"].rsplit(".", 1)[-1] for m in json.loads((folder / "modules.json").read_text())]
 
 
 def fingerprint(folder: Path) -> str:
@@ -99,53 +114,95 @@ _made: dict[str, Path] = {}
 _export_lock = threading.Lock()
 
 
-def export(st_model: Any, name: str, home: Path, *, fuse: bool = True) -> Path | None:
+def export(st_model: Any, name: str, home: Path) -> Path | None:
     """Export the SentenceTransformer to ONNX (needs torch and onnx); None when it cannot be, or
     when its vectors do not match the model's. Never raises: torch still works. `st_model` may
     be a function returning the model: it is called only when an export must really be made."""
+
+    def source() -> _Source:
+        model = st_model() if callable(st_model) and not hasattr(st_model, "encode") else st_model
+        return _Source.of_sentence_transformer(model)
+
+    return _export(source, name, home)
+
+
+def _export(source: Any, name: str, home: Path) -> Path | None:
+    """The verified export at graph_path(home, name), made from source() if it is not there."""
     target = graph_path(home, name)
     if target is None:
         return None
     with _export_lock:
         if target.is_file():
             return target
-        made = _export_checked(st_model, name, target)
-        if made is None:
+        if not _export_checked(source, target, model_dir(name)):
             return None
-    if fuse and made == "exported":  # a link to this process's earlier export is fused already
-        fuse_in_child(target, name)
     for stale in target.parent.glob(f"{_slug(name)}-*.onnx"):
         if stale != target:
             stale.unlink(missing_ok=True)
     return target
 
 
-def _export_checked(st_model: Any, name: str, target: Path) -> str | None:
-    """How the verified export came to be: "exported", or "linked" from this process's earlier one; None: no export."""
+class _Source:
+    """What an export needs: the Transformer, whether Normalize follows the pooling, and the
+    reference vectors (unit rows) that the graph's must match."""
+
+    def __init__(self, transformer: Any, normalize: bool, reference: Any):
+        self.transformer = transformer
+        self.normalize = normalize
+        self.reference = reference
+
+    @classmethod
+    def of_sentence_transformer(cls, model: Any) -> _Source:
+        def reference(texts: list[str]) -> Any:
+            return model.encode(texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+
+        return cls(model[0].auto_model, len(model) > 2, reference)  # Normalize follows Pooling
+
+    @classmethod
+    def of_folder(cls, folder: Path) -> _Source:
+        """From the model's folder with transformers alone: sentence-transformers' Transformer
+        → mean Pooling (→ Normalize), which exportable() made sure is what the folder holds."""
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        transformer = AutoModel.from_pretrained(str(folder)).eval()
+        tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        limit = max_seq_length(folder)
+
+        def reference(texts: list[str]) -> Any:
+            batch = tokenizer(texts, padding=True, truncation="longest_first", max_length=limit, return_tensors="pt")
+            with torch.no_grad():
+                hidden = transformer(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, p=2, dim=1).numpy()
+
+        return cls(transformer, _modules(folder)[2:] == ["Normalize"], reference)
+
+
+def _export_checked(source: Any, target: Path, folder: Path) -> bool:
+    """Whether a verified export is now at `target` (this process's earlier one linked, or a new one)."""
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         earlier = _made.get(target.name)
-        how = "linked"
         if earlier is not None and earlier.is_file():
             _link_or_copy(earlier, tmp)
         else:
-            how = "exported"
-            if callable(st_model) and not hasattr(st_model, "encode"):
-                st_model = st_model()
-            _torch_export(st_model, tmp)
-            encoder = OnnxEncoder(tmp, model_dir(name), threads=1)
-            expected = st_model.encode(_PROBES, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-            got = encoder.encode(_PROBES)
-            if float((expected * got).sum(axis=1).min()) < MIN_COSINE:
+            made = source()
+            _torch_export(made.transformer, made.normalize, tmp)
+            got = OnnxEncoder(tmp, folder, threads=1).encode(_PROBES)
+            if float((made.reference(list(_PROBES)) * got).sum(axis=1).min()) < MIN_COSINE:
                 tmp.unlink(missing_ok=True)
-                return None
+                return False
         os.replace(tmp, target)
         _made[target.name] = target
-        return how
+        return True
     except Exception:  # noqa: BLE001 - no onnx package, an unusual architecture, a full disk: torch still works
         tmp.unlink(missing_ok=True)
-        return None
+        return False
 
 
 def export_in_child(name: str, home: Path, timeout_s: float = 1800) -> Path | None:
@@ -165,14 +222,13 @@ def export_in_child(name: str, home: Path, timeout_s: float = 1800) -> Path | No
         return None
     earlier = _made.get(target.name)
     if earlier is not None and earlier.is_file():
-        return export(None, name, home)  # a link to this process's earlier export: no model needed
+        return _export(None, name, home)  # a link to this process's earlier export: no model needed
     try:
-        proc = subprocess.run([sys.executable, "-m", "kb.index.onnx_model", "export", str(home), name], stdin=subprocess.DEVNULL,
+        proc = subprocess.run([sys.executable, "-m", "kb.index.onnx_model", str(home), name], stdin=subprocess.DEVNULL,
                               capture_output=True, text=True, timeout=timeout_s, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     if proc.returncode == 0 and target.is_file():
-        fuse_in_child(target, name)  # after the exporting child has exited: the two never hold their memory at once
         _made[target.name] = target
         return target
     try:
@@ -192,11 +248,8 @@ def _link_or_copy(source: Path, dest: Path) -> None:
         shutil.copyfile(source, dest)
 
 
-def _torch_export(st_model: Any, dest: Path) -> None:
+def _torch_export(transformer: Any, normalize: bool, dest: Path) -> None:
     import torch
-
-    transformer = st_model[0].auto_model
-    normalize = len(st_model) > 2  # Normalize follows pooling
 
     class Pooled(torch.nn.Module):
         """Token embeddings → masked mean (→ unit length): what sentence-transformers computes."""
@@ -218,7 +271,7 @@ def _torch_export(st_model: Any, dest: Path) -> None:
     attention = getattr(transformer.config, "_attn_implementation", None)
     transformer.eval()
     try:
-        _set_attention(transformer, "eager")  # the pattern the optimizer fuses (see the module's docstring)
+        _set_attention(transformer, "eager")  # loose ops onnxruntime partly fuses at load (see the module's docstring)
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(Pooled(), (sample, sample, torch.zeros_like(sample)), str(dest), input_names=list(_INPUTS),
@@ -238,51 +291,6 @@ def _set_attention(transformer: Any, implementation: str) -> None:
 
 
 TOKENS_PER_BATCH = 256  # word pieces per run, padding included (see OnnxEncoder)
-FUSED_MIN_COSINE = 0.99999  # the fused graph against the verified plain one: the same arithmetic, reordered
-
-
-def fuse_in_child(graph: Path, name: str, timeout_s: float = 600) -> bool:
-    """Rewrite the export with fused kernels in a child process (no torch): the optimizer
-    holds about 700 MB while it works, which the exporting process (torch, ~1 GB) must not
-    hold at the same time. False when it was left as exported."""
-    import subprocess
-    import sys
-
-    try:
-        proc = subprocess.run([sys.executable, "-m", "kb.index.onnx_model", "fuse", str(graph), name],
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout_s, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return proc.returncode == 0
-
-
-def fuse(graph: Path, name: str) -> bool:
-    """Rewrite the graph in place with onnxruntime's fused BERT kernels, if their vectors match
-    the plain graph's on the probes; otherwise (no optimizer, an architecture it does not know)
-    the plain graph stays: the same vectors, only slower."""
-    folder = model_dir(name)
-    tmp = graph.with_name(f".{graph.name}.{os.getpid()}.fused")
-    try:
-        config = json.loads((folder / "config.json").read_text())
-        from onnxruntime.transformers import optimizer
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            # opt_level 0: the Python fusions only; onnxruntime applies its own at every load,
-            # and running them here too doubled the memory this step needs.
-            fused = optimizer.optimize_model(str(graph), model_type="bert", num_heads=int(config["num_attention_heads"]),
-                                             hidden_size=int(config["hidden_size"]), opt_level=0)
-            fused.save_model_to_file(str(tmp))
-        expected = OnnxEncoder(graph, folder, threads=1).encode(_PROBES)
-        got = OnnxEncoder(tmp, folder, threads=1).encode(_PROBES)
-        if float((expected * got).sum(axis=1).min()) < FUSED_MIN_COSINE:
-            tmp.unlink(missing_ok=True)
-            return False
-        os.replace(tmp, graph)
-        return True
-    except Exception:  # noqa: BLE001 - the plain graph still works
-        tmp.unlink(missing_ok=True)
-        return False
 
 
 class OnnxEncoder:
@@ -406,14 +414,11 @@ def _slug(name: str) -> str:
 
 
 if __name__ == "__main__":
-    # `python -m kb.index.onnx_model export HOME MODEL` (the child of export_in_child) and
-    # `python -m kb.index.onnx_model fuse GRAPH MODEL` (the child of fuse_in_child).
+    # `python -m kb.index.onnx_model HOME MODEL`: the child of export_in_child.
     import sys
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    if sys.argv[1] == "fuse":
-        sys.exit(0 if fuse(Path(sys.argv[2]), sys.argv[3]) else 1)
-    from kb.index.embedder import Embedder
-
-    made = export(Embedder(sys.argv[3]).model, sys.argv[3], Path(sys.argv[2]), fuse=False)
+    home, name = Path(sys.argv[1]), sys.argv[2]
+    folder = model_dir(name)
+    made = _export(lambda: _Source.of_folder(folder), name, home) if folder is not None else None
     sys.exit(0 if made is not None else 1)
