@@ -77,10 +77,18 @@ def search(
     if mode == "dense":
         return _fuse(store, parsed, {"dense": _dense_ranking(home, config, parsed, allowed)}, limit)
     # SQLite and the model both release the GIL: the lexical side runs while the query is encoded.
-    lexical_side = _lexical_pool().submit(_lexical_rankings, store, parsed, allowed)
+    lexical_side = _lexical_pool().submit(_lexical_side, store, parsed, allowed)
     rankings = {"dense": _dense_ranking(home, config, parsed, allowed)}
-    rankings.update(lexical_side.result())
-    return _fuse(store, parsed, rankings, limit)
+    lexical_rankings, places = lexical_side.result()
+    rankings.update(lexical_rankings)
+    return _fuse(store, parsed, rankings, limit, places)
+
+
+def _lexical_side(store: Store, parsed: Query, allowed: Sequence[int] | None) -> tuple[dict[str, list[_Item]], dict[int, Any]]:
+    """The lexical rankings and where their chunks are: read here, beside the query's encoding,
+    so that fusion afterwards looks up only the dense side's other chunks."""
+    rankings = _lexical_rankings(store, parsed, allowed)
+    return rankings, _chunk_rows(store, {i.ref for i in rankings["lexical"]})
 
 
 _pool: ThreadPoolExecutor | None = None
@@ -113,13 +121,14 @@ def _lexical_rankings(store: Store, parsed: Query, allowed: Sequence[int] | None
     if expression is None:
         return {"lexical": [], "docs": []}
     # English words (and the glossary's English for Chinese terms) go to the stemmed word index;
-    # Chinese characters, which it cannot split, to the trigram index.
-    chinese = [t for t in parsed.terms if glossary.has_chinese(t)]
-    latin = [t for t in parsed.terms if not glossary.has_chinese(t)]
-    chunks = lexical.match_words(store, latin, CANDIDATES, allowed)
-    cjk_expression = fts_expression(chinese)
-    if cjk_expression is not None:
-        chunks = _interleave(chunks, lexical.match_chunks(store, cjk_expression, CANDIDATES, allowed))[:CANDIDATES]
+    # Chinese characters, which it cannot split, and numbers it splits badly ("3.6"), to the
+    # trigram index.
+    literal = [t for t in parsed.terms if glossary.has_chinese(t) or lexical.split_number(t)]
+    words = [t for t in parsed.terms if t not in literal]
+    chunks = lexical.match_words(store, words, CANDIDATES, allowed)
+    literal_expression = fts_expression(literal)
+    if literal_expression is not None:
+        chunks = _interleave(chunks, lexical.match_chunks(store, literal_expression, CANDIDATES, allowed))[:CANDIDATES]
     docs = _selective(store, parsed, lexical.match_docs(store, expression, CANDIDATES // 2, allowed))
     return {
         "lexical": [_Item("chunk", m.ref, m.paper_id) for m in chunks],
@@ -171,12 +180,16 @@ def _dense_ranking(home: Path, config: dict, parsed: Query, allowed: Sequence[in
 
 
 # -- fusion ------------------------------------------------------------------------------------
-def _fuse(store: Store, parsed: Query, rankings: dict[str, list[_Item]], limit: int) -> list[Hit]:
+def _fuse(store: Store, parsed: Query, rankings: dict[str, list[_Item]], limit: int, places: dict[int, Any] | None = None) -> list[Hit]:
+    """One ranking of papers from several of chunks and paper-level texts (reciprocal rank
+    fusion). `places`: chunk rows already read (see _lexical_side)."""
     limit = max(1, min(int(limit), 1000))
-    chunk_rows = _chunk_rows(store, {i.ref for items in rankings.values() for i in items if i.kind == "chunk"})
+    chunk_rows = dict(places or {})
+    chunk_rows.update(_chunk_rows(store, {i.ref for items in rankings.values() for i in items
+                                          if i.kind == "chunk" and i.ref not in chunk_rows}))
     # Dense results carry only chunk ids; a chunk deleted since (a race with `kb index`) drops out.
     rankings = {
-        name: [_Item(i.kind, i.ref, chunk_rows[i.ref]["paper_id"]) if i.kind == "chunk" else i
+        name: [_Item(i.kind, i.ref, chunk_rows[i.ref]["paper_id"]) if i.paper_id < 0 else i
                for i in items if i.kind != "chunk" or i.ref in chunk_rows]
         for name, items in rankings.items()
     }
@@ -201,16 +214,14 @@ def _fuse(store: Store, parsed: Query, rankings: dict[str, list[_Item]], limit: 
     by_paper: dict[int, list[_Item]] = {}
     for item in item_score:
         by_paper.setdefault(item.paper_id, []).append(item)
-    hits = []
-    for paper_id in best:
-        if paper_id not in papers:
-            continue
-        own = sorted(by_paper[paper_id], key=lambda i: -item_score[i])
-        hits.append(_hit(store, papers[paper_id], paper_score[paper_id], own, chunk_rows, docs, terms, paper_lists[paper_id]))
-    return hits
+    owns = {p: sorted(by_paper[p], key=lambda i: -item_score[i]) for p in best if p in papers}
+    # The one chunk per paper whose text becomes its snippet, read in one query.
+    texts = _chunk_texts(store, {next((i.ref for i in own if i.kind == "chunk"), None) for own in owns.values()} - {None})
+    return [_hit(papers[p], paper_score[p], own, chunk_rows, texts, docs, terms, paper_lists[p]) for p, own in owns.items()]
 
 
-def _hit(store: Store, paper: Any, score: float, own: list[_Item], chunk_rows: dict, docs: dict, terms: list[str], lists: list[str]) -> Hit:
+def _hit(paper: Any, score: float, own: list[_Item], chunk_rows: dict, texts: dict[int, str], docs: dict, terms: list[str],
+         lists: list[str]) -> Hit:
     chunks = [chunk_rows[i.ref] for i in own if i.kind == "chunk"]
     pages: list[int] = []
     for row in chunks:
@@ -218,7 +229,7 @@ def _hit(store: Store, paper: Any, score: float, own: list[_Item], chunk_rows: d
             pages.append(row["page"])
     # A body chunk makes the better snippet; a title match alone still names the paper.
     if chunks:
-        text = store.scalar("SELECT text FROM chunks WHERE id = ?", (chunks[0]["id"],)) or ""
+        text = texts.get(chunks[0]["id"]) or ""
         source, page, section = "chunk", chunks[0]["page"], chunks[0]["section"]
     else:
         doc = docs[own[0].ref]
@@ -237,6 +248,12 @@ def _chunk_rows(store: Store, ids: set[int]) -> dict[int, Any]:
         return {}
     rows = store.all("SELECT id, paper_id, page, section FROM chunks WHERE id IN (SELECT value FROM json_each(?))", (_json(ids),))
     return {r["id"]: r for r in rows}
+
+
+def _chunk_texts(store: Store, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(store.all("SELECT id, text FROM chunks WHERE id IN (SELECT value FROM json_each(?))", (_json(ids),)))
 
 
 def _doc_rows(store: Store, ids: set[int]) -> dict[int, Any]:
