@@ -386,6 +386,11 @@ class _Encoding:
         self._count = count
         self._batches = batches
 
+    def cancel(self) -> None:
+        """Drop the batches that have not started."""
+        for _, future in self._batches:
+            future.cancel()
+
     def result(self) -> Any:
         import numpy as np
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -29,7 +30,7 @@ from kb.store import Store
 
 # What the extractor can say about a PDF (kb.pdf.errors.REASONS); the index adds its own two.
 LOOK_AHEAD = 2  # documents read or encoded ahead of the one being written
-# While the first run exports the model (a child process, about 20 s, mostly on one core),
+# While the first run exports the model (a child process, 8-14 s on 2 cores, mostly on one),
 # the other core reads and chunks this many PDFs ahead (their text only: a few MB at most).
 PREPARE_AHEAD = 16
 
@@ -109,6 +110,9 @@ class _Run:
         self._vectors: Any = None
         self._opening: Any = None  # a Future of the vectors, opened beside the first PDF's extraction
         self._ready: Any = None  # a Future of the encoder's preparation (the first run's model export)
+        self._stopping = False  # set when the run is abandoned: queue no more encoding
+        self._queued: set[Any] = set()  # encodings handed to the encoder's workers and not yet written
+        self._queued_lock = threading.Lock()
         self._marked = False
 
     @property
@@ -220,15 +224,38 @@ class _Run:
                     pending.append(encoder.submit(self._embed, read))
                     started += 1
 
-            top_up(0)
-            for i, (target, state) in enumerate(todo):
-                self.progress(i, len(todo), target.citekey)
-                digest, doc, chunks, encoding = self._next(pending.popleft(), lambda: top_up(i + 1))
-                top_up(i + 1)
-                if doc is None:
-                    self._remember_unchanged(target, state)
-                else:
-                    self._index_one(target, state, digest, doc, chunks, encoding.result() if encoding is not None else None)
+            try:
+                top_up(0)
+                for i, (target, state) in enumerate(todo):
+                    self.progress(i, len(todo), target.citekey)
+                    digest, doc, chunks, encoding = self._next(pending.popleft(), lambda: top_up(i + 1))
+                    top_up(i + 1)
+                    if doc is None:
+                        self._remember_unchanged(target, state)
+                    else:
+                        self._index_one(target, state, digest, doc, chunks, self._vectors_of(encoding))
+            except BaseException:
+                self._abandon(reader, encoder)
+                raise
+
+    def _vectors_of(self, encoding: Any) -> Any:
+        if encoding is None:
+            return None
+        vectors = encoding.result()
+        with self._queued_lock:
+            self._queued.discard(encoding)  # its vectors are not kept for the rest of the run
+        return vectors
+
+    def _abandon(self, reader: Any, encoder: Any) -> None:
+        """Ctrl-C or a failed write: drop the work queued ahead, so that the process exits now
+        instead of first reading and encoding the PDFs it had queued (the encoder's workers
+        outlive this run and would run every batch left in their queue)."""
+        reader.shutdown(wait=False, cancel_futures=True)
+        encoder.shutdown(wait=False, cancel_futures=True)
+        with self._queued_lock:
+            self._stopping = True
+            for encoding in self._queued:
+                encoding.cancel()
 
     @staticmethod
     def _next(future: Any, while_waiting: Callable[[], None]) -> Any:
@@ -255,7 +282,14 @@ class _Run:
         vectors). Runs in the encoder thread, once the encoder is ready."""
         digest, doc, chunks = read.result()
         self._ready.result()
-        encoding = get_embedder(self.model, self.home).encode_later([c.text for c in chunks]) if chunks else None
+        if not chunks:
+            return digest, doc, chunks, None
+        with self._queued_lock:
+            if self._stopping:
+                return digest, doc, chunks, None
+            encoding = get_embedder(self.model, self.home).encode_later([c.text for c in chunks])
+            if hasattr(encoding, "cancel"):
+                self._queued.add(encoding)
         return digest, doc, chunks, encoding
 
     def _same_bytes(self, target: _Target, state: Any, digest: str) -> bool:

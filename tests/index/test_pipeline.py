@@ -228,3 +228,42 @@ def test_pdfs_are_read_while_the_encoder_is_prepared(store, home, kb_config, lib
     report = run_index(store, home, kb_config)
     assert (report.indexed, report.failed) == (3, [])
     assert open_vectors(home, kb_config).count() == _chunk_count(store)
+
+
+def test_a_run_that_stops_drops_the_encoding_queued_ahead(store, home, kb_config, library, warm_embedder, monkeypatch):
+    """Ctrl-C or a failed write: the batches queued on the encoder's workers (which outlive the
+    run) are cancelled, so the process exits now instead of first encoding the PDFs ahead."""
+    from kb.index.embedder import Embedder
+
+    made = []
+
+    class Queued:
+        def __init__(self, vectors):
+            self.vectors, self.cancelled = vectors, False
+
+        def result(self):
+            return self.vectors
+
+        def cancel(self):
+            self.cancelled = True
+
+    real = Embedder.encode_later
+
+    def encode_later(self, texts):
+        made.append(Queued(real(self, texts).result()))
+        return made[-1]
+
+    def write(self, *args):
+        import time
+
+        deadline = time.monotonic() + 60
+        while len(made) < 3 and time.monotonic() < deadline:  # the other two PDFs are queued
+            time.sleep(0.05)
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(Embedder, "encode_later", encode_later)
+    monkeypatch.setattr(pipeline._Run, "_index_one", write)
+    with pytest.raises(OSError):
+        run_index(store, home, kb_config)
+    assert len(made) == 3 and all(q.cancelled for q in made[1:]), [q.cancelled for q in made]
+    assert not made[0].cancelled  # the one being written was already done
