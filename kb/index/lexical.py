@@ -135,15 +135,6 @@ def match_words(store: Store, terms: Sequence[str], limit: int, paper_ids: Seque
     return match_chunks(store, " OR ".join(quote(t) for t in fallback), limit, paper_ids, words=True)
 
 
-def split_number(term: str) -> bool:
-    """A number the word index splits into pieces ("3.6" → "3" "6", "1/2"): each piece is in a
-    large share of the chunks, so finding the phrase walks their long posting lists (15 ms of a
-    search at 50,000 chunks). The trigram index finds the literal string from its own short
-    lists: such a term goes there, as Chinese does."""
-    return (len(term) >= TRIGRAM_MIN and not term.isdigit() and any(c.isdigit() for c in term)
-            and not any(c.isalpha() for c in term))
-
-
 def quote(term: str) -> str:
     """One term as an FTS5 string: user text is never FTS5 syntax (see kb.search.query)."""
     return '"' + term.replace('"', '""') + '"'

@@ -121,14 +121,15 @@ def _lexical_rankings(store: Store, parsed: Query, allowed: Sequence[int] | None
     if expression is None:
         return {"lexical": [], "docs": []}
     # English words (and the glossary's English for Chinese terms) go to the stemmed word index;
-    # Chinese characters, which it cannot split, and numbers it splits badly ("3.6"), to the
-    # trigram index.
-    literal = [t for t in parsed.terms if glossary.has_chinese(t) or lexical.split_number(t)]
-    words = [t for t in parsed.terms if t not in literal]
-    chunks = lexical.match_words(store, words, CANDIDATES, allowed)
-    literal_expression = fts_expression(literal)
-    if literal_expression is not None:
-        chunks = _interleave(chunks, lexical.match_chunks(store, literal_expression, CANDIDATES, allowed))[:CANDIDATES]
+    # Chinese characters, which it cannot split, to the trigram index. (Numbers such as "3.6"
+    # stay with the words: on the trigram index they also matched every "section 3.6", and the
+    # Adapter paper fell from first to second for "only 3.6% additional parameters per task".)
+    chinese = [t for t in parsed.terms if glossary.has_chinese(t)]
+    latin = [t for t in parsed.terms if not glossary.has_chinese(t)]
+    chunks = lexical.match_words(store, latin, CANDIDATES, allowed)
+    cjk_expression = fts_expression(chinese)
+    if cjk_expression is not None:
+        chunks = _interleave(chunks, lexical.match_chunks(store, cjk_expression, CANDIDATES, allowed))[:CANDIDATES]
     docs = _selective(store, parsed, lexical.match_docs(store, expression, CANDIDATES // 2, allowed))
     return {
         "lexical": [_Item("chunk", m.ref, m.paper_id) for m in chunks],
