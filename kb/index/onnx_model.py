@@ -65,16 +65,14 @@ def exportable(folder: Path) -> bool:
     try:
         modules = _modules(folder)
         pooling = json.loads((folder / "1_Pooling" / "config.json").read_text())
-        lower = json.loads((folder / "sentence_bert_config.json").read_text()).get("do_lower_case", False) \
-            if (folder / "sentence_bert_config.json").is_file() else False
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError):
         return False
     modes = {k for k, v in pooling.items() if k.startswith("pooling_mode_") and v is True}
     return (
         modules[:2] == ["Transformer", "Pooling"]
         and all(m == "Normalize" for m in modules[2:])
         and modes == {"pooling_mode_mean_tokens"}
-        and not lower  # sentence-transformers would lower-case the text before its tokenizer
+        and not _sentence_bert_config(folder).get("do_lower_case")  # it would lower-case the text before the tokenizer
         and (folder / "tokenizer.json").is_file()
     )
 
@@ -103,9 +101,18 @@ def graph_path(home: Path, name: str) -> Path | None:
 
 def max_seq_length(folder: Path) -> int:
     try:
-        return int(json.loads((folder / "sentence_bert_config.json").read_text())["max_seq_length"])
-    except (OSError, ValueError, KeyError):
+        return int(_sentence_bert_config(folder)["max_seq_length"])
+    except (KeyError, TypeError, ValueError):
         return 256
+
+
+def _sentence_bert_config(folder: Path) -> dict:
+    """sentence-transformers' settings for its Transformer module; {} when there are none."""
+    try:
+        config = json.loads((folder / "sentence_bert_config.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return config if isinstance(config, dict) else {}
 
 
 # Exports made by this process, by file name (model and fingerprint): another data home of the
