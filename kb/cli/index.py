@@ -60,8 +60,14 @@ class ProgressBar:
         self._progress.start()
         self._step: Any = None
         self._pdfs: Any = None
+        self._pdfs_running = False
 
     def phase(self, label: str) -> None:
+        if self._pdfs_running:
+            # A step beside the PDFs (the first run's model export, while they are read): named
+            # on their bar, not as a line below it that would look as if it came after them.
+            self._progress.update(self._pdfs, label=truncate(label, 30))
+            return
         self._end_step()
         self._step = self._progress.add_task(label, total=None, label="")
 
@@ -71,6 +77,7 @@ class ProgressBar:
         if self._pdfs is None:
             self._end_step()
             self._pdfs = self._progress.add_task("indexing PDFs", total=total, label="")
+        self._pdfs_running = done < total
         self._progress.update(self._pdfs, completed=done, label=truncate(label, 30) if label else "")
 
     def _end_step(self) -> None:

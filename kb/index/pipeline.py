@@ -209,6 +209,8 @@ class _Run:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-extract") as reader, \
                 ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-encode") as encoder, \
                 ThreadPoolExecutor(max_workers=2, thread_name_prefix="kb-prepare") as helper:
+            # The PDFs' count first: the preparation's steps (a first run's export) happen beside them.
+            self.progress(0, len(todo), todo[0][0].citekey)
             self._ready = helper.submit(get_embedder(self.model, self.home).prepare, self.phase)
             if self._vectors is None:
                 # Chroma's imports (about 2 s) while the first PDF is read, not after its encode.

@@ -54,3 +54,23 @@ def test_search_before_indexing_says_what_to_do(cli, store, tmp_path):
 def test_index_unknown_paper(cli, store):
     code, _, err = cli("index", "--paper", "no-such-paper")
     assert code == 3 and "no paper matches" in err
+
+
+def test_a_step_beside_the_pdfs_is_named_on_their_bar(capsys):
+    """The first run exports the model while the PDFs are read: that step is named on the PDFs'
+    bar, not printed as a line below it, as if it had come after them. A step after the PDFs
+    (optimising the keyword index) still gets its own line, below."""
+    from kb.cli.index import ProgressBar
+
+    bar = ProgressBar()
+    bar.phase("checking 3 PDFs for changes")
+    bar(0, 3, "hinton2015")
+    bar.phase("loading the model (first run only)")
+    bar(1, 3, "vaswani2017")
+    bar(3, 3, "")
+    bar.phase("optimising the keyword index")
+    bar.close()
+    lines = [line.strip() for line in capsys.readouterr().err.splitlines() if line.strip()]
+    steps = [line for line in lines if "loading the model" in line or "indexing PDFs" in line or "optimising" in line]
+    assert not any(line.lstrip("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ ").startswith("loading the model") for line in steps), steps
+    assert [s for s in steps if "indexing PDFs" in s] and "optimising" in steps[-1], steps
