@@ -218,14 +218,12 @@ class Embedder:
         """What encode returns, as an object whose result() gives it. With the ONNX encoder the
         batches are queued on its workers and this returns at once, so that a caller can queue
         the next texts behind them and the cores never wait between the two."""
+        from kb.index import onnx_model
+
         onnx = self._onnx_encoder("batch") if texts else None
         if onnx is not None:
             return onnx.submit(list(texts))
-        from concurrent.futures import Future
-
-        done: Future = Future()
-        done.set_result(self.encode(texts))
-        return done
+        return onnx_model.run_now(self.encode, texts)
 
     def encode_with_model(self, texts: Sequence[str]) -> Any:
         """sentence-transformers' own encode (the reference the ONNX path is held to)."""

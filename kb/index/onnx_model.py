@@ -358,7 +358,7 @@ class OnnxEncoder:
                 batches[-1].append(i)
             else:
                 batches.append([i])
-        run = self._workers().submit if self.workers > 1 and len(batches) > 1 else _now
+        run = self._workers().submit if self.workers > 1 and len(batches) > 1 else run_now
         return _Encoding(len(encodings), [(picked, run(self._run, [encodings[i] for i in picked])) for picked in batches])
 
     def _workers(self) -> Any:
@@ -410,7 +410,7 @@ class _Encoding:
         return out if out is not None else np.zeros((0, 0), dtype=np.float32)
 
 
-def _now(fn: Any, *args: Any) -> Any:
+def run_now(fn: Any, *args: Any) -> Any:
     """fn(*args) run here and now, as a finished Future (what a pool's submit would give)."""
     from concurrent.futures import Future
 

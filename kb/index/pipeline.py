@@ -290,8 +290,7 @@ class _Run:
             if self._stopping:
                 return digest, doc, chunks, None
             encoding = get_embedder(self.model, self.home).encode_later([c.text for c in chunks])
-            if hasattr(encoding, "cancel"):
-                self._queued.add(encoding)
+            self._queued.add(encoding)
         return digest, doc, chunks, encoding
 
     def _same_bytes(self, target: _Target, state: Any, digest: str) -> bool:
