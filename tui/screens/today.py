@@ -27,6 +27,7 @@ NEXT_TITLE_WIDTH = 24
 # The runs' paper column: a title (as `kb today` shows it) cut to this many cells, so a long one
 # never widens the table past the panel and pushes the run's own columns off screen.
 RUN_PAPER_WIDTH = 24
+RUN_NAME_WIDTH = 16  # "#12 kd (tiny)": the run, its reproduction and preset (kb.today)
 RESULT_WIDTH = 26  # a symbol, a space and the longest verdict label (reproductions.records.VERDICT_LABELS)
 
 
@@ -69,9 +70,9 @@ class TodayScreen(KbScreen):
         nxt.add_column("why")
         # The verdict right after the run: at 80 columns the paper and the time may be cut, not it.
         runs = self.query_one("#runs", DataTable)
-        # Widths given, not measured: a table filled twice in quick succession was once drawn
+        # Widths given, not measured: a table filled twice in quick succession was drawn
         # with its measured columns only as wide as their headers ("⊘ canc").
-        runs.add_column("run")
+        runs.add_column("run", width=RUN_NAME_WIDTH)
         runs.add_column("result", width=RESULT_WIDTH)
         runs.add_column("when", width=16)  # "YYYY-MM-DD HH:MM" (kb.today)
         runs.add_column("paper", width=RUN_PAPER_WIDTH)
