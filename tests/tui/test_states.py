@@ -171,3 +171,52 @@ def test_a_crash_exits_non_zero_with_one_line(home, run_kb):
     assert len(lines) == 2 and lines[1].startswith("hint: "), proc.stderr
     log = home / "logs" / "tui-crash.log"
     assert log.exists() and "RuntimeError" in log.read_text(encoding="utf-8")
+
+
+def _painted_before_measured(table) -> None:
+    """Paint the table now, as a busy machine does between a screen filling it and the
+    table's own idle handler (where Textual measures its columns)."""
+    from textual.geometry import Region
+
+    table.render_lines(Region(0, 0, table.size.width, table.size.height))
+
+
+async def test_a_table_painted_before_its_idle_keeps_its_columns_whole(home, monkeypatch):
+    """CI saw a restarted Today with "⊘ canc" and a three-cell "why" for a minute (stop 22):
+    cells painted before the columns were measured stayed cached at their headers' widths.
+    Today's first fill and the Library's are each painted at once; every cell reads whole."""
+    from kb import config as config_mod, paths
+    from kb.today import today
+    from tui.messages import Loaded
+    from tui.screens.library import LibraryScreen
+    from tui.screens.today import TodayScreen
+
+    many_runs(home)
+    with Store.open(home) as store:
+        data = today(store, home, config_mod.load(paths.config_path(home)), next_limit=8, runs_limit=6)
+    monkeypatch.setattr(TodayScreen, "load", lambda self: None)  # the test fills Today itself
+    app = KbApp(home=home)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        today_screen = app.screen
+        today_screen.show(Loaded("today", data))
+        for table in today_screen.query("#week, #next, #runs"):
+            _painted_before_measured(table)
+        await settle(pilot, app)
+        text = screen_text(app)
+        # Read next's reason and the runs' verdicts, each whole.
+        assert "no prerequisites" in text, text
+        assert "⊘ cancelled" in text and "✘ claim did not hold" in text, text
+
+        monkeypatch.setattr(LibraryScreen, "load", lambda self: None)
+        await pilot.press("l")
+        await settle(pilot, app)
+        with Store.open(home) as store:
+            from kb import library
+
+            rows = library.overview(store, home, config_mod.load(paths.config_path(home)))
+        app.screen.show(Loaded("papers", rows))
+        _painted_before_measured(app.screen.query_one("#papers"))
+        await settle(pilot, app)
+        text = screen_text(app)
+        assert "○ unread" in text and "2015" in text, text

@@ -11,6 +11,7 @@ from tui.messages import Failed, Loaded, OpenPaper
 from tui.plain import plain
 from tui.screens.base import KbScreen
 from tui.widgets.status import ORDER, status_text
+from tui.widgets.table import Table
 
 TITLE_WIDTH = 36
 
@@ -50,7 +51,7 @@ class LibraryScreen(KbScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Input(placeholder="filter: words of the title, author, year, status… (f)", id="library-filter")
-        yield DataTable(id="papers", cursor_type="row", zebra_stripes=True)
+        yield Table(id="papers", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -79,7 +80,7 @@ class LibraryScreen(KbScreen):
         self.render_rows()
 
     def render_rows(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(Table)
         keep = table.cursor_row
         table.clear()
         needle = self.query_one(Input).value.strip()
@@ -90,6 +91,7 @@ class LibraryScreen(KbScreen):
             title.truncate(TITLE_WIDTH, overflow="ellipsis")
             table.add_row(title, p["year"] or "", status_text(p["status"]), plain(p["week"]),
                           "—" if p["due"] is None else p["due"], "—" if p["runs"] is None else p["runs"], key=str(p["id"]))
+        table.fit()
         arrow = "↓" if self.reverse else "↑"
         self.sub_title = f"{len(shown)} of {len(self.papers)} papers · sorted by {COLUMNS[self.sort_index][1]} {arrow}"
         if shown:

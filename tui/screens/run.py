@@ -20,6 +20,7 @@ from tui.screens.base import KbScreen, describe
 from tui.widgets import claims as claim_table
 from tui.widgets.curve import MetricCurve
 from tui.widgets.status import verdict_text
+from tui.widgets.table import Table
 
 
 class RunScreen(KbScreen):
@@ -44,11 +45,11 @@ class RunScreen(KbScreen):
         yield Static("", id="verdict")
         yield Static("", id="claim")
         yield OptionList(id="choices")
-        yield DataTable(id="past", cursor_type="row")
+        yield Table(id="past", cursor_type="row")
         with Horizontal(id="run-live"):
             yield RichLog(id="log", wrap=True, markup=False, max_lines=2000)
             yield MetricCurve(id="curve")
-        yield DataTable(id="result", show_cursor=False)
+        yield Table(id="result", show_cursor=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -103,10 +104,11 @@ class RunScreen(KbScreen):
                                                spec["title"])))
         options.highlighted = 0
         options.focus()
-        table = self.query_one("#past", DataTable)
+        table = self.query_one("#past", Table)
         table.display = bool(past)
         for run in past:
             table.add_row(plain(run["name"]), verdict_text(run.get("verdict")), plain(run["when"]), key=f"run:{run['id']}")
+        table.fit()
 
     @on(DataTable.RowSelected, "#past")
     def past_chosen(self, event: DataTable.RowSelected) -> None:
@@ -220,7 +222,7 @@ class RunScreen(KbScreen):
     def _claims(self) -> None:
         if self.record is None:
             return
-        table = self.query_one("#result", DataTable)
+        table = self.query_one("#result", Table)
         table.clear(columns=True)
         claims = (self.record.get("details") or {}).get("claims") or []
         table.display = True
@@ -236,6 +238,7 @@ class RunScreen(KbScreen):
         table.add_columns("metric", "measured")
         for key, value in metrics.items():
             table.add_row(plain(key), f"{value:.4g}" if isinstance(value, float) else plain(value))
+        table.fit()
 
     def on_resize(self) -> None:
         self._claims()

@@ -52,11 +52,13 @@ class TodayScreen(KbScreen):
     async def _build(self) -> None:
         from textual.widgets import DataTable
 
+        from tui.widgets.table import Table
+
         grid = Grid(
             Vertical(Static("…", id="due"), id="due-panel", classes="panel"),
-            Vertical(DataTable(id="week", cursor_type="row", zebra_stripes=True), id="week-panel", classes="panel"),
-            Vertical(DataTable(id="next", cursor_type="row"), id="next-panel", classes="panel"),
-            Vertical(DataTable(id="runs", cursor_type="row"), id="runs-panel", classes="panel"),
+            Vertical(Table(id="week", cursor_type="row", zebra_stripes=True), id="week-panel", classes="panel"),
+            Vertical(Table(id="next", cursor_type="row"), id="next-panel", classes="panel"),
+            Vertical(Table(id="runs", cursor_type="row"), id="runs-panel", classes="panel"),
             id="today-grid",
         )
         await self.mount(grid, before=self.query_one(Footer))
@@ -70,8 +72,7 @@ class TodayScreen(KbScreen):
         nxt.add_column("why")
         # The verdict right after the run: at 80 columns the paper and the time may be cut, not it.
         runs = self.query_one("#runs", DataTable)
-        # Widths given, not measured: a table filled twice in quick succession was drawn
-        # with its measured columns only as wide as their headers ("⊘ canc").
+        # The run and its verdict get their widths, so at 80 columns they are what stays whole.
         runs.add_column("run", width=RUN_NAME_WIDTH)
         runs.add_column("result", width=RESULT_WIDTH)
         runs.add_column("when", width=16)  # "YYYY-MM-DD HH:MM" (kb.today)
@@ -108,6 +109,8 @@ class TodayScreen(KbScreen):
     @on(Loaded)
     def show(self, message: Loaded) -> None:
         from textual.widgets import DataTable
+
+        from tui.widgets.table import Table
         if message.what == "demo":
             self._progress(plain(message.data))
             self.load()
@@ -139,7 +142,7 @@ class TodayScreen(KbScreen):
             due.update("No cards due. ✔")
         week = data["week"]
         self.query_one("#week-panel").border_title = join("This week · ", week["title"]) if week else "This week"
-        table = self.query_one("#week", DataTable)
+        table = self.query_one("#week", Table)
         table.clear()
         # Every row is keyed by its own id (a plan may list one paper twice, a paper may have many
         # runs); what Enter opens is looked up here.
@@ -153,7 +156,8 @@ class TodayScreen(KbScreen):
                           plain(item.get("kind", "")), plain(item.get("title") or item.get("text", "")), key=key)
             if item.get("paper_id"):
                 self._opens[key] = ("paper", item["paper_id"])
-        nxt = self.query_one("#next", DataTable)
+        table.fit()
+        nxt = self.query_one("#next", Table)
         nxt.clear()
         if not data["read_next"]:
             nxt.add_row("—", "nothing unread has all its prerequisites read")
@@ -165,7 +169,8 @@ class TodayScreen(KbScreen):
             lines = reason.wrap(self.app.console, self._reason_width())
             nxt.add_row(title, Text("\n").join(lines), key=f"next:{item['id']}", height=max(1, len(lines)))
             self._opens[f"next:{item['id']}"] = ("paper", item["id"])
-        runs = self.query_one("#runs", DataTable)
+        nxt.fit()
+        runs = self.query_one("#runs", Table)
         runs.clear()
         if not data["runs"]:
             runs.add_row("No runs yet", "", "", "")
@@ -177,6 +182,7 @@ class TodayScreen(KbScreen):
             runs.add_row(plain(run.get("name", "")), verdict_text(run.get("verdict")), plain(run.get("when", "")),
                          paper, key=key)
             self._opens[key] = ("run", run["id"])
+        runs.fit()
 
     def _show_welcome(self, empty: bool) -> None:
         """The welcome (build the demo, import a plan) exists only while the library is empty: a
