@@ -24,9 +24,11 @@ What it does, in one run on one machine:
   (default 50), extraction workers = CPU count. Everything else is its default.
 - measures zotero-mcp's first `update-db --fulltext` (wall time, passages, passages/s, peak memory
   of its process tree: summed PSS, or one process's VmHWM if larger) and a no-change re-run; then
-  kb's first `kb index` (which also exports the model to ONNX once per data home), a no-change
-  `kb index`, and `kb index --rebuild` in the same home (the export present), each as a process
-  (`python -m kb`, PYTHONPATH = this repository), measured the same way.
+  kb's first `kb index` on a fresh user cache (so it also exports the model to ONNX, as the
+  very first run on a machine does), a no-change `kb index`, `kb index --rebuild` in the same
+  home, and a first `kb index` of a second data home with the same papers (the export already
+  in the user's cache, as for a user's own library after `make run` indexed the demo), each as
+  a process (`python -m kb`, PYTHONPATH = this repository), measured the same way.
 - reports kb chunks/s over zotero-mcp passages/s (goal ≥ 2, issue 19) and the no-change times.
   Chunks are not the same size in both tools, so characters per chunk and characters/s are shown
   beside them.
@@ -217,7 +219,12 @@ def _measure_kb(home: Path) -> dict:
     store = Store.open(home)
     add_real_papers(store, len(REAL_PAPERS))
     store.close()
-    env = dict(os.environ, KB_HOME=str(home), PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1")
+    second = home.with_name(home.name + "-second")
+    store = Store.open(second)
+    add_real_papers(store, len(REAL_PAPERS))
+    store.close()
+    cache = home.with_name(home.name + "-cache")  # fresh: the first run exports the model
+    env = dict(os.environ, KB_HOME=str(home), PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1", KB_CACHE=str(cache))
     subprocess.run([sys.executable, "-c", "import torch, chromadb, sentence_transformers, onnxruntime, kb.index.pipeline"],
                    env=env, cwd=REPO, capture_output=True, check=True)
     command = [sys.executable, "-m", "kb", "index", "--json"]
@@ -227,7 +234,9 @@ def _measure_kb(home: Path) -> dict:
     _check(again, "kb index (no change)")
     rebuild = _run_measured(command + ["--rebuild"], env, REPO)
     _check(rebuild, "kb index --rebuild")
-    for result in (first, rebuild):
+    another = _run_measured(command, dict(env, KB_HOME=str(second)), REPO)
+    _check(another, "kb index (a second data home)")
+    for result in (first, rebuild, another):
         summary = _json(result)
         assert summary["indexed"] == len(REAL_PAPERS) and not summary["failed"], summary
     conn = sqlite3.connect(f"file:{home / 'kb.sqlite'}?mode=ro", uri=True)
@@ -235,8 +244,9 @@ def _measure_kb(home: Path) -> dict:
         chars = conn.execute("SELECT coalesce(sum(length(text)), 0) FROM chunks").fetchone()[0]
     finally:
         conn.close()
-    return {"first": first, "again": again, "rebuild": rebuild, "chunks": _json(first)["chunks"],
-            "rebuild_chunks": _json(rebuild)["chunks"], "skipped": _json(again)["skipped_unchanged"], "chars": chars}
+    return {"first": first, "again": again, "rebuild": rebuild, "another": another, "chunks": _json(first)["chunks"],
+            "rebuild_chunks": _json(rebuild)["chunks"], "another_chunks": _json(another)["chunks"],
+            "skipped": _json(again)["skipped_unchanged"], "chars": chars}
 
 
 def _json(result: dict) -> dict:
@@ -334,8 +344,9 @@ def _report(report: Report, peer: dict, kb: dict) -> None:
                     f"peak memory {peer['first']['peak_mb']:.0f} MB")
     report.add("zotero-mcp update-db --fulltext (no change)", [peer["again"]["seconds"]],
                note=f"{peer['up_to_date']} items up to date; peak memory {peer['again']['peak_mb']:.0f} MB")
-    for label, key, chunks_key in (("kb index (first: exports the model to ONNX)", "first", "chunks"),
-                                   ("kb index --rebuild (ONNX export present)", "rebuild", "rebuild_chunks")):
+    for label, key, chunks_key in (("kb index (first on this machine: exports the model to ONNX)", "first", "chunks"),
+                                   ("kb index --rebuild (ONNX export present)", "rebuild", "rebuild_chunks"),
+                                   ("kb index (first of a second data home: export in the cache)", "another", "another_chunks")):
         seconds = kb[key]["seconds"]
         rate = kb[chunks_key] / seconds
         report.add(label, [seconds],
@@ -347,7 +358,9 @@ def _report(report: Report, peer: dict, kb: dict) -> None:
     report.value("characters indexed, kb / zotero-mcp", f"{kb['chars']:,} / {peer['chars']:,}", "(overlaps included)")
     kb_rate = kb["chunks"] / kb["first"]["seconds"]
     report.ratio("kb chunks/s / zotero-mcp chunks/s", kb_rate / peer_rate, f"≥ {GOAL:g}")
-    report.ratio("  same, kb without the ONNX export (--rebuild)", kb["rebuild_chunks"] / kb["rebuild"]["seconds"] / peer_rate, f"≥ {GOAL:g}")
+    report.ratio("  same, a second data home's first index (export in the user's cache)",
+                 kb["another_chunks"] / kb["another"]["seconds"] / peer_rate, f"≥ {GOAL:g}")
+    report.ratio("  same, kb index --rebuild (export present)", kb["rebuild_chunks"] / kb["rebuild"]["seconds"] / peer_rate, f"≥ {GOAL:g}")
     report.ratio("kb chars/s / zotero-mcp chars/s", (kb["chars"] / kb["first"]["seconds"]) / peer_cps, "")
     # What a user waits for: the same ten PDFs made searchable, whatever each tool calls a chunk.
     report.ratio("zotero-mcp first-index time / kb first-index time", peer_s / kb["first"]["seconds"], "")

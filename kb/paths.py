@@ -19,6 +19,17 @@ def data_home(override: str | os.PathLike | None = None) -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def cache_home() -> Path:
+    """What every data home of this user may share and can always be made again (the embedding
+    model's ONNX export): KB_CACHE, else the platform's user cache dir."""
+    env = os.environ.get("KB_CACHE")
+    if env:
+        return Path(env).expanduser().resolve()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
 def db_path(home: Path) -> Path:
     return home / "kb.sqlite"
 

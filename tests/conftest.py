@@ -13,6 +13,13 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("KB_KEYRING", "file")  # tests never write the developer's OS keyring
 
+# The model's ONNX export is shared by data homes through the user's cache: one for the whole
+# run, never the developer's own (a test that needs the export missing gives itself a fresh one).
+if "KB_CACHE" not in os.environ:
+    import tempfile
+
+    os.environ["KB_CACHE"] = tempfile.mkdtemp(prefix="kb-test-cache-")
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("KB_SHARED", REPO.parent / "shared"))
 

@@ -2,10 +2,10 @@
 
 Importing sentence-transformers costs seconds (14 s measured on 2 busy cores); `tokenizers` and
 `onnxruntime` (which chromadb already needs) cost a fraction of one. The graph is exported
-once, whenever torch is loaded anyway (the first `kb index`), from the very model
-sentence-transformers loaded, and kept in the data home under `index/onnx/`. Its file name
-carries a fingerprint of the model's files, so a changed or different model gets a new export
-and never a stale one. After export its vectors are compared with sentence-transformers' on
+once per user and model, at the first `kb index` of any data home, and kept in the user's
+cache (`paths.cache_home()/onnx/`), where every other data home finds it: the demo library that
+`make run` builds leaves it for the user's own. Its file name carries a fingerprint of the
+model's files, so a changed or different model gets a new export and never a stale one. After export its vectors are compared with sentence-transformers' on
 probe texts; below cosine MIN_COSINE it is deleted and torch keeps doing the work.
 
 The export runs in a child process that imports torch and transformers but not
@@ -82,21 +82,71 @@ def _modules(folder: Path) -> list[str]:
     return [m["type"].rsplit(".", 1)[-1] for m in json.loads((folder / "modules.json").read_text())]
 
 
+# A model file larger than this (the weights) is fingerprinted by its size and SAMPLES blocks
+# spread through it: any retraining changes them all, and reading 64 KB of 90 MB keeps the
+# fingerprint (computed by every cold `kb search`) at a few milliseconds.
+WHOLE_LIMIT = 1 << 20
+SAMPLES, BLOCK = 16, 4096
+
+
 def fingerprint(folder: Path) -> str:
-    """Changes when any file of the model does (name, size, mtime), or the export format."""
+    """Changes when the model's files do (their names and contents), or the export format. It
+    depends on nothing else (not mtimes), so the same model installed twice (a reinstall, a
+    second clone, an upgrade of paper-kb) shares one export in the user's cache."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    stats = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    known = _fingerprints.get(stats)
+    if known is None:
+        known = _fingerprints[stats] = _content_fingerprint(folder, files)
+    return known
+
+
+_fingerprints: dict[tuple, str] = {}  # by the files' names, sizes and mtimes: read once per process
+
+
+def _content_fingerprint(folder: Path, files: list[Path]) -> str:
     h = hashlib.sha256(f"v{EXPORT_VERSION}".encode())
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        st = path.stat()
-        h.update(f"{path.relative_to(folder)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    for path in files:
+        size = path.stat().st_size
+        h.update(f"{path.relative_to(folder).as_posix()}\0{size}\n".encode())
+        with path.open("rb") as f:
+            if size <= WHOLE_LIMIT:
+                h.update(f.read())
+                continue
+            for i in range(SAMPLES):
+                f.seek(i * (size - BLOCK) // (SAMPLES - 1))
+                h.update(f.read(BLOCK))
     return h.hexdigest()[:16]
 
 
 def graph_path(home: Path, name: str) -> Path | None:
-    """Where this model's current export lives (whether or not it exists yet)."""
+    """Where this model's current export lives (whether or not it exists yet): the user's cache,
+    shared by their data homes. An export an older version left in `home` moves there."""
     folder = model_dir(name)
     if folder is None or not exportable(folder):
         return None
-    return paths.index_dir(home) / "onnx" / f"{_slug(name)}-{fingerprint(folder)}.onnx"
+    target = paths.cache_home() / "onnx" / f"{_slug(name)}-{fingerprint(folder)}.onnx"
+    legacy = paths.index_dir(home) / "onnx"
+    if legacy.is_dir():
+        _adopt(legacy, target)
+    return target
+
+
+def _adopt(legacy: Path, target: Path) -> None:
+    """Move the export a data home kept (before exports were shared) into the cache, unless the
+    cache has it already, and drop the rest of that folder: older exports, 90 MB each."""
+    import shutil
+
+    try:
+        mine = legacy / target.name
+        if mine.is_file() and not target.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            shutil.move(str(mine), str(tmp))  # a copy across file systems, then the atomic rename
+            os.replace(tmp, target)
+        shutil.rmtree(legacy, ignore_errors=True)
+    except OSError:
+        pass  # another process adopted it first, or a read-only home: the export is made again
 
 
 def max_seq_length(folder: Path) -> int:
@@ -115,9 +165,6 @@ def _sentence_bert_config(folder: Path) -> dict:
     return config if isinstance(config, dict) else {}
 
 
-# Exports made by this process, by file name (model and fingerprint): another data home of the
-# same process (a test suite, the bench) links or copies the file instead of exporting again.
-_made: dict[str, Path] = {}
 _export_lock = threading.Lock()
 
 
@@ -190,22 +237,17 @@ class _Source:
 
 
 def _export_checked(source: Any, target: Path, folder: Path) -> bool:
-    """Whether a verified export is now at `target` (this process's earlier one linked, or a new one)."""
+    """Whether a new, verified export is now at `target`."""
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        earlier = _made.get(target.name)
-        if earlier is not None and earlier.is_file():
-            _link_or_copy(earlier, tmp)
-        else:
-            made = source()
-            _torch_export(made.transformer, made.normalize, tmp)
-            got = OnnxEncoder(tmp, folder, threads=1).encode(_PROBES)
-            if float((made.reference(list(_PROBES)) * got).sum(axis=1).min()) < MIN_COSINE:
-                tmp.unlink(missing_ok=True)
-                return False
+        made = source()
+        _torch_export(made.transformer, made.normalize, tmp)
+        got = OnnxEncoder(tmp, folder, threads=1).encode(_PROBES)
+        if float((made.reference(list(_PROBES)) * got).sum(axis=1).min()) < MIN_COSINE:
+            tmp.unlink(missing_ok=True)
+            return False
         os.replace(tmp, target)
-        _made[target.name] = target
         return True
     except Exception:  # noqa: BLE001 - no onnx package, an unusual architecture, a full disk: torch still works
         tmp.unlink(missing_ok=True)
@@ -227,16 +269,12 @@ def export_in_child(name: str, home: Path, timeout_s: float = 1800) -> Path | No
     failed = target.with_suffix(".failed")
     if failed.exists():
         return None
-    earlier = _made.get(target.name)
-    if earlier is not None and earlier.is_file():
-        return _export(None, name, home)  # a link to this process's earlier export: no model needed
     try:
         proc = subprocess.run([sys.executable, "-m", "kb.index.onnx_model", str(home), name], stdin=subprocess.DEVNULL,
                               capture_output=True, text=True, timeout=timeout_s, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     if proc.returncode == 0 and target.is_file():
-        _made[target.name] = target
         return target
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -244,15 +282,6 @@ def export_in_child(name: str, home: Path, timeout_s: float = 1800) -> Path | No
     except OSError:
         pass
     return None
-
-
-def _link_or_copy(source: Path, dest: Path) -> None:
-    try:
-        os.link(source, dest)
-    except OSError:
-        import shutil
-
-        shutil.copyfile(source, dest)
 
 
 def _torch_export(transformer: Any, normalize: bool, dest: Path) -> None:

@@ -56,6 +56,7 @@ def test_embedder_with_a_home_encodes_with_onnx_and_agrees(exported, warm_embedd
 
 
 def test_a_changed_model_gets_a_new_export_and_the_old_one_goes(tmp_path, exported, warm_embedder, monkeypatch):
+    monkeypatch.setenv("KB_CACHE", str(tmp_path / "cache"))
     folder = tmp_path / "model"
     shutil.copytree(onnx_model.model_dir(warm_embedder.name), folder)
     home = tmp_path / "home"
@@ -90,10 +91,10 @@ def test_models_it_cannot_reproduce_are_not_exported(tmp_path, warm_embedder):
 
 def test_an_export_that_disagrees_is_thrown_away(tmp_path, warm_embedder, monkeypatch):
     home = tmp_path / "home"
-    monkeypatch.setattr(onnx_model, "_made", {})
+    monkeypatch.setenv("KB_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(onnx_model, "MIN_COSINE", 1.5)  # no export can reach it
     assert onnx_model.export(warm_embedder.model, warm_embedder.name, home) is None
-    assert not list((home / "index" / "onnx").glob("*"))
+    assert not list((tmp_path / "cache" / "onnx").glob("*"))
     assert Embedder(warm_embedder.name, home=home)._onnx_encoder("query") is None
 
 
@@ -108,11 +109,17 @@ def test_the_child_exports_without_sentence_transformers_and_matches_it(tmp_path
     code = ("import runpy, sys\n"
             "try:\n    runpy.run_module('kb.index.onnx_model', run_name='__main__')\n"
             "finally:\n    print('imported:', 'sentence_transformers' in sys.modules, file=sys.stderr)\n")
+    cache = tmp_path / "cache"  # empty: the child must really export
     proc = subprocess.run([sys.executable, "-c", code, str(home), warm_embedder.name], capture_output=True, text=True,
-                          timeout=600, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+                          timeout=600, env={**os.environ, "HF_HUB_OFFLINE": "1", "KB_CACHE": str(cache)})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "imported: False" in proc.stderr
-    graph = onnx_model.graph_path(home, warm_embedder.name)
+    os.environ["KB_CACHE"], before = str(cache), os.environ["KB_CACHE"]
+    try:
+        graph = onnx_model.graph_path(home, warm_embedder.name)
+    finally:
+        os.environ["KB_CACHE"] = before
+    assert graph.parent.parent == cache
     vectors = onnx_model.OnnxEncoder(graph, onnx_model.model_dir(warm_embedder.name)).encode(TEXTS)
     assert (vectors * warm_embedder.encode_with_model(TEXTS)).sum(axis=1).min() >= 0.9999
 
@@ -157,3 +164,44 @@ def test_batches_hold_about_a_budget_of_word_pieces(n, workers):
         assert len(sizes) == 1 or len(sizes) * max(sizes) <= onnx_model.TOKENS_PER_BATCH, sizes
     if n >= 23:  # both kinds are there
         assert any(len(r) > 1 for r in runs) and any(len(r) == 1 and r[0] > onnx_model.TOKENS_PER_BATCH // 2 for r in runs)
+
+
+def test_data_homes_share_one_export_and_an_old_home_gives_its_own_up(tmp_path, exported, warm_embedder, monkeypatch):
+    """The export lives in the user's cache: a second data home (the user's own library after
+    `make run` built the demo's) finds it and makes none. A home from before the cache moves
+    its export there (no new export) and drops its older ones."""
+    _, graph = exported
+    monkeypatch.setenv("KB_CACHE", str(tmp_path / "cache"))
+    old_home = tmp_path / "old-home"
+    legacy = old_home / "index" / "onnx"
+    legacy.mkdir(parents=True)
+    shutil.copyfile(graph, legacy / graph.name)
+    (legacy / "all-MiniLM-L6-v2-0123456789abcdef.onnx").write_bytes(b"an export of an older version")
+    moved = onnx_model.graph_path(old_home, warm_embedder.name)
+    assert moved == tmp_path / "cache" / "onnx" / graph.name and moved.is_file()
+    assert not legacy.exists()
+
+    steps = []
+    for home in (tmp_path / "demo", tmp_path / "mine"):
+        embedder = Embedder(warm_embedder.name, home=home)
+        assert embedder.prepare(on_step=steps.append) and embedder._model is None
+        assert onnx_model.graph_path(home, warm_embedder.name) == moved
+    assert steps == []  # neither home loaded the model to export it
+
+
+def test_the_same_model_installed_twice_has_one_fingerprint(tmp_path, warm_embedder):
+    """A reinstall or a second clone copies the model with new mtimes: the fingerprint (and so
+    the shared export) stays. Retrained weights (the same size, other values throughout) give a
+    new one."""
+    folder = onnx_model.model_dir(warm_embedder.name)
+    copy = tmp_path / "model"
+    shutil.copytree(folder, copy)  # new mtimes
+    for path in copy.rglob("*"):
+        os.utime(path, (1, 1))
+    assert onnx_model.fingerprint(copy) == onnx_model.fingerprint(folder)
+    weights = max(copy.rglob("*"), key=lambda p: p.stat().st_size)
+    assert weights.stat().st_size > onnx_model.WHOLE_LIMIT
+    data = bytearray(weights.read_bytes())
+    data[::1024] = bytes(b ^ 1 for b in data[::1024])  # one byte in every KB differs
+    weights.write_bytes(bytes(data))
+    assert onnx_model.fingerprint(copy) != onnx_model.fingerprint(folder)

@@ -21,8 +21,10 @@ print(json.dumps({"code": code, "heavy": sorted(m for m in %r if m in sys.module
 """ % (HEAVY,)
 
 
-def _search(home: Path, *args: str) -> tuple[list, dict]:
+def _search(home: Path, *args: str, cache: Path | None = None) -> tuple[list, dict]:
     env = dict(os.environ, PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1", KB_HOME=str(home))
+    if cache is not None:
+        env["KB_CACHE"] = str(cache)
     proc = subprocess.run([sys.executable, "-c", SCRIPT, "search", *args, "--json", "--no-server"], env=env, cwd=REPO,
                           capture_output=True, text=True, timeout=600, check=False)
     status = json.loads(proc.stderr.strip().splitlines()[-1])
@@ -32,7 +34,7 @@ def _search(home: Path, *args: str) -> tuple[list, dict]:
 def test_hybrid_search_in_a_fresh_process_needs_no_torch(library):
     from kb.search.hybrid import search
 
-    assert list((library.home / "index" / "onnx").glob("*.onnx")), "kb index should have exported the model"
+    assert list((Path(os.environ["KB_CACHE"]) / "onnx").glob("*.onnx")), "kb index should have exported the model"
     hits, status = _search(library.home, "soft targets from a large teacher model")
     assert status == {"code": 0, "heavy": []}
     in_process = search(library.store, library.home, library.config, "soft targets from a large teacher model")
@@ -41,18 +43,18 @@ def test_hybrid_search_in_a_fresh_process_needs_no_torch(library):
 
 
 def test_without_the_export_the_export_is_made_once(library, tmp_path):
-    """A home indexed before the export existed: the first search has a child process load the
-    model and export it (this process still never imports torch), and leaves it for the next."""
+    """A home indexed before the export existed (or whose export was cleared from the cache):
+    the first search has a child process load the model and export it (this process still
+    never imports torch), and leaves it for the next."""
     import shutil
 
-    home = tmp_path / "home"
+    home, cache = tmp_path / "home", tmp_path / "cache"
     shutil.copytree(library.home, home, ignore=shutil.ignore_patterns("search.sock", "search.lock"))
-    shutil.rmtree(home / "index" / "onnx")
-    hits, status = _search(home, "scaled dot-product attention", "--mode", "dense")
+    hits, status = _search(home, "scaled dot-product attention", "--mode", "dense", cache=cache)
     assert status == {"code": 0, "heavy": []}
     assert hits[0]["paper_id"] == library.transformer
-    assert list((home / "index" / "onnx").glob("*.onnx"))
-    again, status = _search(home, "scaled dot-product attention", "--mode", "dense")
+    assert list((cache / "onnx").glob("*.onnx"))
+    again, status = _search(home, "scaled dot-product attention", "--mode", "dense", cache=cache)
     assert status == {"code": 0, "heavy": []} and again == hits
 
 
