@@ -71,10 +71,10 @@ class Embedder:
         if onnx_model.graph_path(self.home, self.name) is None:
             return False  # not exportable: torch it is
         if self._model is None and self.name not in _models:
-            # Not loaded in this process: a child process loads it and exports, and this one
-            # never imports torch at all.
+            # Not loaded in this process: a child process writes the graph (from the weights, or
+            # through torch for a model without recorded vectors), and this one never imports torch.
             if on_step is not None:
-                on_step("loading the model (first run only)")
+                on_step("preparing the model (first run only)")
             onnx_model.export_in_child(self.name, self.home)
             return self._onnx_encoder("batch") is not None
 

@@ -5,14 +5,19 @@ Importing sentence-transformers costs seconds (14 s measured on 2 busy cores); `
 once per user and model, at the first `kb index` of any data home, and kept in the user's
 cache (`paths.cache_home()/onnx/`), where every other data home finds it: the demo library that
 `make run` builds leaves it for the user's own. Its file name carries a fingerprint of the
-model's files, so a changed or different model gets a new export and never a stale one. After export its vectors are compared with sentence-transformers' on
-probe texts; below cosine MIN_COSINE it is deleted and torch keeps doing the work.
+model's files, so a changed or different model gets a new export and never a stale one. After
+export its vectors are compared with sentence-transformers' on probe texts; below cosine
+MIN_COSINE it is deleted and torch keeps doing the work.
 
-The export runs in a child process that imports torch and transformers but not
-sentence-transformers (4.5 s of imports on 2 cores): it loads the model's Transformer with
-transformers and computes its reference vectors as sentence-transformers does (the model's
-tokenizer, truncated at max_seq_length, masked mean pooling, unit length). The tests hold the
-graph to sentence-transformers' own encode.
+The export runs in a child process. For the bundled model, whose sentence-transformers vectors
+for the probes are on record (kb.index.reference_vectors), kb.index.bert_graph writes the graph
+from the weights: 1.6 s and 445 MB, neither torch nor transformers imported (a written graph
+that disagrees with the record is replaced by torch's export). Any other model
+goes through torch: the child loads its Transformer with transformers alone (not
+sentence-transformers: 4.5 s of imports on 2 cores), computes the reference vectors as
+sentence-transformers does (the model's tokenizer, truncated at max_seq_length, masked mean
+pooling, unit length) and exports with torch.onnx (9–14 s and 850 MB on 2 cores). The tests hold
+both kinds of graph to sentence-transformers' own encode.
 
 The graph keeps the model's plain ("eager") attention; onnxruntime fuses LayerNorm, Gelu and
 MatMul pairs when it loads it. Its transformer optimizer's Attention kernels were tried and
@@ -90,9 +95,14 @@ SAMPLES, BLOCK = 16, 4096
 
 
 def fingerprint(folder: Path) -> str:
-    """Changes when the model's files do (their names and contents), or the export format. It
-    depends on nothing else (not mtimes), so the same model installed twice (a reinstall, a
-    second clone, an upgrade of paper-kb) shares one export in the user's cache."""
+    """The export's: changes with the model (model_fingerprint) or the export format."""
+    return hashlib.sha256(f"v{EXPORT_VERSION}:{model_fingerprint(folder)}".encode()).hexdigest()[:16]
+
+
+def model_fingerprint(folder: Path) -> str:
+    """Changes when the model's files do (their names and contents). It depends on nothing else
+    (not mtimes), so the same model installed twice (a reinstall, a second clone, an upgrade of
+    paper-kb) shares one export in the user's cache and is known to reference_vectors.json."""
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     stats = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
     known = _fingerprints.get(stats)
@@ -105,7 +115,7 @@ _fingerprints: dict[tuple, str] = {}  # by the files' names, sizes and mtimes: r
 
 
 def _content_fingerprint(folder: Path, files: list[Path]) -> str:
-    h = hashlib.sha256(f"v{EXPORT_VERSION}".encode())
+    h = hashlib.sha256()
     for path in files:
         size = path.stat().st_size
         h.update(f"{path.relative_to(folder).as_posix()}\0{size}\n".encode())
@@ -121,32 +131,17 @@ def _content_fingerprint(folder: Path, files: list[Path]) -> str:
 
 def graph_path(home: Path, name: str) -> Path | None:
     """Where this model's current export lives (whether or not it exists yet): the user's cache,
-    shared by their data homes. An export an older version left in `home` moves there."""
+    shared by their data homes."""
     folder = model_dir(name)
     if folder is None or not exportable(folder):
         return None
-    target = paths.cache_home() / "onnx" / f"{_slug(name)}-{fingerprint(folder)}.onnx"
     legacy = paths.index_dir(home) / "onnx"
     if legacy.is_dir():
-        _adopt(legacy, target)
-    return target
+        # Where exports were kept before the cache (named by mtimes, so never this one): 90 MB each.
+        import shutil
 
-
-def _adopt(legacy: Path, target: Path) -> None:
-    """Move the export a data home kept (before exports were shared) into the cache, unless the
-    cache has it already, and drop the rest of that folder: older exports, 90 MB each."""
-    import shutil
-
-    try:
-        mine = legacy / target.name
-        if mine.is_file() and not target.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            shutil.move(str(mine), str(tmp))  # a copy across file systems, then the atomic rename
-            os.replace(tmp, target)
         shutil.rmtree(legacy, ignore_errors=True)
-    except OSError:
-        pass  # another process adopted it first, or a read-only home: the export is made again
+    return paths.cache_home() / "onnx" / f"{_slug(name)}-{fingerprint(folder)}.onnx"
 
 
 def max_seq_length(folder: Path) -> int:
@@ -237,16 +232,30 @@ class _Source:
 
 
 def _export_checked(source: Any, target: Path, folder: Path) -> bool:
-    """Whether a new, verified export is now at `target`."""
+    """Whether a new, verified export is now at `target`: written from the weights by bert_graph
+    when sentence-transformers' vectors for the probes are on record for this very model (the
+    bundled one), else exported through torch and checked against vectors computed there."""
+    from kb.index import bert_graph, reference_vectors
+
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+
+    def agrees(expected: Any) -> bool:
+        got = OnnxEncoder(tmp, folder, threads=1).encode(_PROBES)
+        return float((expected * got).sum(axis=1).min()) >= MIN_COSINE
+
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        made = source()
-        _torch_export(made.transformer, made.normalize, tmp)
-        got = OnnxEncoder(tmp, folder, threads=1).encode(_PROBES)
-        if float((made.reference(list(_PROBES)) * got).sum(axis=1).min()) < MIN_COSINE:
-            tmp.unlink(missing_ok=True)
-            return False
+        recorded = reference_vectors.recorded(folder, _PROBES)
+        written = False
+        if recorded is not None and bert_graph.supports(folder):
+            bert_graph.build(folder, tmp, normalize=_modules(folder)[2:] == ["Normalize"])
+            written = agrees(recorded)
+        if not written:  # no record, or a graph that disagrees with it: torch's export instead
+            made = source()
+            _torch_export(made.transformer, made.normalize, tmp)
+            if not agrees(made.reference(list(_PROBES))):
+                tmp.unlink(missing_ok=True)
+                return False
         os.replace(tmp, target)
         return True
     except Exception:  # noqa: BLE001 - no onnx package, an unusual architecture, a full disk: torch still works

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -98,30 +99,113 @@ def test_an_export_that_disagrees_is_thrown_away(tmp_path, warm_embedder, monkey
     assert Embedder(warm_embedder.name, home=home)._onnx_encoder("query") is None
 
 
-def test_the_child_exports_without_sentence_transformers_and_matches_it(tmp_path, warm_embedder):
-    """`kb index`'s first run exports in a child that loads the model with transformers alone
-    (sentence-transformers' import is 4.5 s of the child's 9); its graph must still give
-    sentence-transformers' vectors."""
+def test_a_written_graph_that_is_slightly_wrong_is_replaced_by_torchs(tmp_path, warm_embedder, monkeypatch):
+    """The recorded vectors catch a graph written wrong: with ReLU for gelu, or gelu's sigmoid
+    approximation x·σ(1.702x) (cosines 0.996–0.998 on the probes), the written graph is dropped
+    and torch's export (checked the same way) is kept instead. (Gelu's tanh approximation, at
+    0.999999, would pass: within the 0.9999 the issue allows.)"""
+    import onnx
+
+    from kb.index import bert_graph
+
+    def sigmoid_gelu(g, x):
+        return g.op("Mul", x, g.op("Sigmoid", g.op("Mul", x, g.const(np.array(1.702, np.float32)))))
+
+    def relu(g, x):
+        return g.op("Relu", x)
+
+    for wrong in (relu, sigmoid_gelu):
+        monkeypatch.setenv("KB_CACHE", str(tmp_path / wrong.__name__))
+        monkeypatch.setattr(bert_graph, "_gelu", wrong)
+        made = onnx_model.export(warm_embedder.model, warm_embedder.name, tmp_path / "home")
+        assert made is not None
+        assert onnx.load(str(made), load_external_data=False).producer_name == "pytorch", wrong
+    monkeypatch.undo()
+    monkeypatch.setenv("KB_CACHE", str(tmp_path / "right"))
+    made = onnx_model.export(lambda: pytest.fail("torch was asked"), warm_embedder.name, tmp_path / "home")
+    assert onnx.load(str(made), load_external_data=False).producer_name == "paper-kb"
+
+
+def _child_export(home, cache, model: str) -> tuple[Path, list[str]]:
+    """Run `kb index`'s export child (python -m kb.index.onnx_model HOME MODEL) with its own
+    user cache; the graph it left, and which of torch, transformers and sentence-transformers
+    it imported."""
     import subprocess
     import sys
 
-    home = tmp_path / "home"
     code = ("import runpy, sys\n"
             "try:\n    runpy.run_module('kb.index.onnx_model', run_name='__main__')\n"
-            "finally:\n    print('imported:', 'sentence_transformers' in sys.modules, file=sys.stderr)\n")
-    cache = tmp_path / "cache"  # empty: the child must really export
-    proc = subprocess.run([sys.executable, "-c", code, str(home), warm_embedder.name], capture_output=True, text=True,
+            "finally:\n    print('imported:', [m for m in ('torch', 'transformers', 'sentence_transformers')"
+            " if m in sys.modules], file=sys.stderr)\n")
+    proc = subprocess.run([sys.executable, "-c", code, str(home), model], capture_output=True, text=True,
                           timeout=600, env={**os.environ, "HF_HUB_OFFLINE": "1", "KB_CACHE": str(cache)})
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "imported: False" in proc.stderr
-    os.environ["KB_CACHE"], before = str(cache), os.environ["KB_CACHE"]
-    try:
-        graph = onnx_model.graph_path(home, warm_embedder.name)
-    finally:
-        os.environ["KB_CACHE"] = before
-    assert graph.parent.parent == cache
+    graphs = list((cache / "onnx").glob("*.onnx"))
+    assert len(graphs) == 1, graphs
+    return graphs[0], json.loads(proc.stderr.strip().splitlines()[-1].split("imported: ", 1)[1].replace("'", '"'))
+
+
+def test_the_bundled_model_is_written_from_its_weights_without_torch(tmp_path, warm_embedder):
+    """`kb index`'s first run: the child writes the bundled model's graph from its weights
+    (kb.index.bert_graph), importing neither torch nor transformers (9–14 s on 2 cores), and
+    the graph gives sentence-transformers' own vectors."""
+    graph, imported = _child_export(tmp_path / "home", tmp_path / "cache", warm_embedder.name)
+    assert imported == []
     vectors = onnx_model.OnnxEncoder(graph, onnx_model.model_dir(warm_embedder.name)).encode(TEXTS)
     assert (vectors * warm_embedder.encode_with_model(TEXTS)).sum(axis=1).min() >= 0.9999
+
+
+def test_another_model_is_exported_through_torch_without_sentence_transformers(tmp_path, warm_embedder):
+    """A model with no vectors on record (here: the bundled one with a changed config.json)
+    goes through torch: the child loads it with transformers alone (sentence-transformers'
+    import is 4.5 s of the child's 9) and checks it against vectors it computes there."""
+    from kb.index import reference_vectors
+
+    folder = tmp_path / "model"
+    shutil.copytree(onnx_model.model_dir(warm_embedder.name), folder)
+    config = folder / "config.json"
+    config.write_text(config.read_text() + "\n")
+    assert reference_vectors.recorded(folder, onnx_model._PROBES) is None
+    graph, imported = _child_export(tmp_path / "home", tmp_path / "cache", str(folder))
+    assert "torch" in imported and "sentence_transformers" not in imported
+    vectors = onnx_model.OnnxEncoder(graph, folder).encode(TEXTS)
+    assert (vectors * warm_embedder.encode_with_model(TEXTS)).sum(axis=1).min() >= 0.9999
+
+
+def test_the_recorded_vectors_are_sentence_transformers_own(warm_embedder):
+    """The record the written graph is checked against at run time is what sentence-transformers
+    gives now (a new model or sentence-transformers fails here: `python -m
+    kb.index.reference_vectors` records it again)."""
+    from kb.index import reference_vectors
+
+    folder = onnx_model.model_dir(warm_embedder.name)
+    recorded = reference_vectors.recorded(folder, onnx_model._PROBES)
+    assert recorded is not None, "no vectors on record for the bundled model: python -m kb.index.reference_vectors"
+    live = warm_embedder.encode_with_model(list(onnx_model._PROBES))
+    assert np.allclose(recorded, live, atol=1e-6)
+    assert reference_vectors.recorded(folder, ["other probes"]) is None
+
+
+def test_the_graph_writer_takes_only_what_it_knows(tmp_path, warm_embedder):
+    """bert_graph writes a BERT with absolute positions and exact gelu, and every tensor of its
+    checkpoint used: a checkpoint with a tensor it does not know is refused, not half-read."""
+    from safetensors.numpy import load_file, save_file
+
+    from kb.index import bert_graph
+
+    folder = tmp_path / "model"
+    shutil.copytree(onnx_model.model_dir(warm_embedder.name), folder)
+    assert bert_graph.supports(folder)
+    config = json.loads((folder / "config.json").read_text())
+    for change in ({"hidden_act": "relu"}, {"position_embedding_type": "relative_key"}, {"model_type": "roberta"}):
+        (folder / "config.json").write_text(json.dumps({**config, **change}))
+        assert not bert_graph.supports(folder), change
+    (folder / "config.json").write_text(json.dumps(config))
+    tensors = load_file(str(folder / bert_graph.WEIGHTS))
+    tensors["encoder.layer.0.attention.self.distance_embedding.weight"] = np.zeros((4, 4), np.float32)
+    save_file(tensors, str(folder / bert_graph.WEIGHTS))
+    with pytest.raises(ValueError, match="does not use"):
+        bert_graph.build(folder, tmp_path / "graph.onnx", normalize=True)
 
 
 def test_batches_side_by_side_give_the_same_vectors_in_the_same_order(exported, warm_embedder):
@@ -168,24 +252,21 @@ def test_batches_hold_about_a_budget_of_word_pieces(n, workers):
 
 def test_data_homes_share_one_export_and_an_old_home_gives_its_own_up(tmp_path, exported, warm_embedder, monkeypatch):
     """The export lives in the user's cache: a second data home (the user's own library after
-    `make run` built the demo's) finds it and makes none. A home from before the cache moves
-    its export there (no new export) and drops its older ones."""
+    `make run` built the demo's) finds it and makes none. A home from before the cache drops
+    the exports it kept (90 MB each, named by mtimes, so never the current one)."""
     _, graph = exported
-    monkeypatch.setenv("KB_CACHE", str(tmp_path / "cache"))
     old_home = tmp_path / "old-home"
     legacy = old_home / "index" / "onnx"
     legacy.mkdir(parents=True)
-    shutil.copyfile(graph, legacy / graph.name)
     (legacy / "all-MiniLM-L6-v2-0123456789abcdef.onnx").write_bytes(b"an export of an older version")
-    moved = onnx_model.graph_path(old_home, warm_embedder.name)
-    assert moved == tmp_path / "cache" / "onnx" / graph.name and moved.is_file()
-    assert not legacy.exists()
+    assert onnx_model.graph_path(old_home, warm_embedder.name) == graph
+    assert not legacy.exists() and (old_home / "index").is_dir()
 
     steps = []
     for home in (tmp_path / "demo", tmp_path / "mine"):
         embedder = Embedder(warm_embedder.name, home=home)
         assert embedder.prepare(on_step=steps.append) and embedder._model is None
-        assert onnx_model.graph_path(home, warm_embedder.name) == moved
+        assert onnx_model.graph_path(home, warm_embedder.name) == graph
     assert steps == []  # neither home loaded the model to export it
 
 
