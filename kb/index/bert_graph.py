@@ -8,7 +8,8 @@ the MatMul pairs when it loads either), so it encodes as fast.
 
 References, by the step each one names below:
 - BERT: Devlin et al. 2019, "BERT: Pre-training of Deep Bidirectional Transformers for Language
-  Understanding", §3.2 (input = token + segment + position embeddings) and Appendix A.2 (gelu).
+  Understanding", §3 "Input/Output Representations" and Figure 2 (a token's input is the sum
+  of its token, segment and position embeddings) and Appendix A.2 (gelu, not relu).
 - The Transformer encoder layer: Vaswani et al. 2017, "Attention Is All You Need", §3.1 (each
   sub-layer's output is LayerNorm(x + Sublayer(x))), §3.2.1 Eq. (1) (scaled dot-product
   attention), §3.2.2 (multi-head attention), §3.3 Eq. (2) (the position-wise feed-forward net).
@@ -67,8 +68,8 @@ def _encoder(g: _Graph, w: _Weights, config: dict) -> str:
     eps = float(config["layer_norm_eps"])
     ids, mask, types = INPUTS
 
-    # BERT §3.2: a token's input is its word piece's, its segment's and its position's embeddings
-    # summed, then layer-normalised.
+    # BERT §3, Input/Output Representations (Figure 2): a token's input is its word piece's, its
+    # segment's and its position's embeddings summed; the implementation then layer-normalises it.
     length = g.op("Gather", g.op("Shape", ids), g.const(np.array(1, np.int64)), axis=0)
     positions = g.op("Range", g.const(np.array(0, np.int64)), length, g.const(np.array(1, np.int64)))
     x = g.op("Add", g.op("Add", g.op("Gather", w.take("embeddings.word_embeddings.weight"), ids),
