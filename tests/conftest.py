@@ -16,9 +16,12 @@ os.environ.setdefault("KB_KEYRING", "file")  # tests never write the developer's
 # The model's ONNX export is shared by data homes through the user's cache: one for the whole
 # run, never the developer's own (a test that needs the export missing gives itself a fresh one).
 if "KB_CACHE" not in os.environ:
+    import atexit
+    import shutil
     import tempfile
 
     os.environ["KB_CACHE"] = tempfile.mkdtemp(prefix="kb-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["KB_CACHE"], ignore_errors=True)  # 90 MB a run
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("KB_SHARED", REPO.parent / "shared"))
