@@ -131,7 +131,7 @@ def _content_fingerprint(folder: Path, files: list[Path]) -> str:
 
 def graph_path(home: Path, name: str) -> Path | None:
     """Where this model's current export lives (whether or not it exists yet): the user's cache,
-    shared by their data homes."""
+    shared by their data homes. The exports an older version kept in `home` are dropped."""
     folder = model_dir(name)
     if folder is None or not exportable(folder):
         return None
