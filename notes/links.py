@@ -89,6 +89,14 @@ def pairs(store: Store) -> list[tuple[int, int]]:
         "WHERE l.src_paper_id IS NOT NULL AND l.src_paper_id != d.id")]
 
 
+def link_between(store: Store, linking: int, linked: int) -> dict | None:
+    """Where the linking paper's note links the other one: {note_path, line} (the first), or None."""
+    row = store.one(
+        "SELECT l.note_path, l.line FROM note_links l JOIN papers d ON lower(d.citekey) = lower(l.target) "
+        "WHERE l.src_paper_id = ? AND d.id = ? ORDER BY l.note_path, l.line LIMIT 1", (linking, linked))
+    return dict(row) if row is not None else None
+
+
 def unknown(store: Store, notes_root: Path, paper_id: int | None = None) -> list[dict]:
     """Links whose target is neither a paper's citekey nor the name of another note (a concept
     note such as [[attention]] is a fine link): {note_path, line, target}."""

@@ -90,22 +90,28 @@ def link_cmd(obj: Ctx, a: str, b: str, as_json: bool) -> None:
 @graph.command("unlink")
 @click.argument("a")
 @click.argument("b")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: unlinked, from, to (no link: the error line and exit 3).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON: unlinked, from, to, note (the [[link]] left in B's note, or null; no link: the error line and exit 3).")
 @pass_ctx
 def unlink_cmd(obj: Ctx, a: str, b: str, as_json: bool) -> None:
-    """Remove "A is a prerequisite of B"."""
+    """Remove "A is a prerequisite of B" (a [[link]] to A in B's note stays in the note)."""
     from kb.errors import NotFound
     from kb.graph import unlink
     from kb.papers import resolve
+    from notes.links import link_between
 
     pa, pb = resolve(obj.store, a), resolve(obj.store, b)
     # False when nothing was removed: never linked, or an earlier unlink already removed it.
     if not unlink(obj.store, pa, pb):
         raise NotFound(f"{pa.title} is not a prerequisite of {pb.title}", "see `kb graph PAPER` for its edges")
+    note = link_between(obj.store, pb.id, pa.id)
     if as_json:
-        emit_json({"unlinked": True, "from": _ref(pa), "to": _ref(pb)})
+        emit_json({"unlinked": True, "from": _ref(pa), "to": _ref(pb), "note": note})
         return
     say(f"unlinked: {pa.title} → {pb.title}")
+    if note is not None:
+        say(f"  the [[link]] stays in your note ({note['note_path']}, line {note['line']}); the graph no longer "
+            f"draws it (`kb graph link` draws it again)")
 
 
 def _ref(paper) -> dict:

@@ -34,16 +34,19 @@ def link(store: Store, a: Paper | int, b: Paper | int) -> bool:
 
 
 def unlink(store: Store, a: Paper | int, b: Paper | int) -> bool:
-    """Remove "a is a prerequisite of b", whether the user or the curated list made it.
-    Returns False when there was no such edge."""
+    """Remove "a is a prerequisite of b", whether the user, the curated list or a [[link]] to a
+    in b's note made it. Returns False when there was no such edge."""
+    from notes.links import link_between
+
     src, dst = _id(a), _id(b)
     with store.tx():
         removed = store.execute(
             "DELETE FROM paper_edges WHERE src_paper_id = ? AND dst_paper_id = ? AND kind = 'prereq' AND source = 'user'", (src, dst)
         ).rowcount
-        if is_curated(store, src, dst):
-            # The curated list is package data; remember the user's veto instead. A veto already
-            # there means an earlier unlink removed the edge: this one removed nothing.
+        if is_curated(store, src, dst) or link_between(store, dst, src) is not None:
+            # The curated list is package data and the note is the user's own text (never
+            # rewritten): remember the user's veto instead. A veto already there means an
+            # earlier unlink removed the edge: this one removed nothing.
             vetoed = store.execute(
                 "INSERT OR IGNORE INTO paper_edges (src_paper_id, dst_paper_id, kind, source) VALUES (?, ?, 'prereq', 'user-removed')",
                 (src, dst),

@@ -51,3 +51,37 @@ def test_a_link_to_a_paper_added_later_resolves(cli, store, home, config, make_p
     make_paper("QLoRA: Efficient Finetuning of Quantized LLMs", authors=["Tim Dettmers"], year=2023)
     code, out, _ = cli("cards", "--check")
     assert code == 0, out
+
+
+def test_an_edge_from_a_link_in_a_note_can_be_unlinked_and_the_note_is_left_alone(cli, store, home, config, make_paper,
+                                                                                  write_note):
+    """`kb graph unlink` of an edge that a [[link]] in a note made said "is not a prerequisite"
+    while `kb graph` drew the edge (stop 22). It hides the edge now, and says that the link
+    stays in the note, which is never rewritten; `kb graph link` draws it again."""
+    lora = make_paper()
+    tf = make_paper("Attention Is All You Need", authors=["Ashish Vaswani"], year=2017)
+    note = write_note(f"{lora.citekey}.md", note_text(lora, f"Adapts [[{tf.citekey}|the Transformer]]."))
+    before = note.read_bytes()
+    sync.sync_notes(store, home, config, T0)
+    code, out, _ = cli("graph", tf.citekey, "--json")
+    assert [c["id"] for c in json.loads(out)["built_upon_by"]] == [lora.id]
+
+    code, out, err = cli("graph", "unlink", tf.citekey, lora.citekey, "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["unlinked"] is True and data["note"]["line"] >= 1 and data["note"]["note_path"].endswith(".md")
+    code, out, _ = cli("graph", tf.citekey, "--json")
+    assert json.loads(out)["built_upon_by"] == []
+    assert note.read_bytes() == before
+    sync.sync_notes(store, home, config, T0)  # the next sync reads the link again: still hidden
+    code, out, _ = cli("graph", tf.citekey, "--json")
+    assert json.loads(out)["built_upon_by"] == []
+    code, out, err = cli("graph", "unlink", tf.citekey, lora.citekey)
+    assert code == 3 and "is not a prerequisite" in err
+
+    code, out, _ = cli("graph", "link", tf.citekey, lora.citekey)
+    assert code == 0
+    code, out, _ = cli("graph", tf.citekey, "--json")
+    assert [c["id"] for c in json.loads(out)["built_upon_by"]] == [lora.id]
+    code, out, _ = cli("graph", "unlink", tf.citekey, lora.citekey)
+    assert code == 0 and "stays in your note" in out
