@@ -59,6 +59,12 @@ def mark_failed(store: Store, paper_id: int, attachment_id: int | None, content_
         )
 
 
+def forget(store: Store, paper_id: int) -> None:
+    """Drop what was read from the paper's PDF (the next `kb index` reads it again)."""
+    with store.tx():
+        _clear(store, paper_id)
+
+
 def _clear(store: Store, paper_id: int) -> None:
     for table in ("documents", "sections", "refs", "captions"):
         store.execute(f"DELETE FROM {table} WHERE paper_id = ?", (paper_id,))

@@ -40,6 +40,7 @@ class SyncReport:
     fulltext: int = 0
     requests: int | None = None
     warnings: list[str] = field(default_factory=list)
+    split: list[str] = field(default_factory=list)  # titles of items given back their own paper (_split_old_merges)
     incomplete: list[str] = field(default_factory=list)
     matching: dict[str, int] = field(default_factory=dict)
 
@@ -54,6 +55,7 @@ def library_version(store: Store, library: str) -> int:
 def sync(store: Store, source: Source, *, files: bool = True, match: bool = True) -> SyncReport:
     library = source.library
     report = SyncReport(library=library, source=source.kind)
+    _guard(report, "the papers an older version merged", _split_old_merges, store, library, report)
     since = library_version(store, library)
     batch = source.fetch(since)
     report.warnings += batch.warnings
@@ -133,8 +135,7 @@ def _apply_item(store: Store, library: str, item: Item, report: SyncReport) -> N
         report.unchanged += 1
         return
     with store.tx():
-        fields = dict(authors=item.authors, year=item.year, venue=item.venue, arxiv_id=item.arxiv_id, doi=item.doi,
-                      abstract=item.abstract, url=item.url)
+        fields = _fields(item)
         paper_id = _paper_for(store, library, item, fields, row)
         _link_paper(store, paper_id, library, item.key)
         _save_row(store, library, item.key, item.version, item.item_type, None, paper_id, digest, item.data,
@@ -180,13 +181,91 @@ def _match_decision(store: Store, library: str, item: Item) -> str:
         return "merge"
     if store.one("SELECT 1 FROM zotero_items WHERE library = ? AND key = ?", (found.zotero_library, found.zotero_key)) is None:
         return "merge"  # the paper's item was deleted from Zotero: this one takes it over
-    same_title = titles.similarity(titles.normalize(item.title), titles.normalize(found.title)) >= titles.MATCH_THRESHOLD
-    same_id = bool((item.doi and item.doi == found.doi) or (item.arxiv_id and item.arxiv_id == found.arxiv_id))
-    if same_id and same_title:
+    if _same_work(item, found):
         return "duplicate"
-    if same_title and found.zotero_library != library:
+    if _same_title(item.title, found.title) and found.zotero_library != library:
         return "merge"  # one paper in two libraries (the user's and a group's)
     return "new"
+
+
+def _same_title(a: str, b: str) -> bool:
+    return titles.similarity(titles.normalize(a), titles.normalize(b)) >= titles.MATCH_THRESHOLD
+
+
+def _same_work(a: Any, b: Any) -> bool:
+    """Zotero's true duplicates: a DOI or an arXiv id in common, and the same title."""
+    same_id = bool((a.doi and a.doi == b.doi) or (a.arxiv_id and a.arxiv_id == b.arxiv_id))
+    return same_id and _same_title(a.title, b.title)
+
+
+_REGULAR = "item_type NOT IN ('attachment', 'note', 'annotation')"
+
+
+def _split_old_merges(store: Store, library: str, report: SyncReport) -> None:
+    """Give each Zotero item back its own paper where an older version folded several works into
+    one (it cut DOIs at "(", so "10.1016/S0092-8674(00)80012-3" and "…(00)80013-5" matched).
+
+    The items of a paper are read again as they are stored; one that _match_decision would not
+    have joined to the paper's first item gets a new paper, with its attachments, their
+    annotations and Zotero's full text. The paper keeps its first item and everything the user
+    made (note, cards, reviews, status, runs), and takes its own identifiers again. What was
+    read from the PDFs of both papers is dropped, so the next `kb index` reads each PDF for
+    its own paper."""
+    from kb import fulltext
+    from kb.zotero.model import item_from_data
+
+    groups = store.all(f"SELECT paper_id FROM zotero_items WHERE library = ? AND {_REGULAR} AND paper_id IS NOT NULL "
+                       "GROUP BY paper_id HAVING count(*) > 1", (library,))
+    for group in groups:
+        paper_id = group["paper_id"]
+        first_key = store.scalar("SELECT zotero_key FROM papers WHERE id = ?", (paper_id,))
+        rows = store.all(f"SELECT key, version, data FROM zotero_items WHERE library = ? AND paper_id = ? AND {_REGULAR} "
+                         "ORDER BY key = ? DESC, key", (library, paper_id, first_key))
+        items = [item_from_data(json.loads(r["data"]), r["version"]) for r in rows]
+        first = items[0]
+        others = [item for item in items[1:] if item.title and not _same_work(item, first)]
+        if not others:
+            continue
+        with store.tx():
+            _update_paper(store, paper_id, first.title, _fields(first))
+            for item in others:
+                _give_own_paper(store, library, paper_id, item)
+                report.split.append(item.title)
+            fulltext.forget(store, paper_id)
+    if report.split:
+        report.warnings.append(f"{len(report.split)} paper(s) that an older version had merged with another by a DOI cut at "
+                               "'(' have their own entry again; run `kb index` to read their PDFs for each: "
+                               + "; ".join(report.split[:3]) + ("; …" if len(report.split) > 3 else ""))
+
+
+def _give_own_paper(store: Store, library: str, old_paper: int, item: Item) -> None:
+    from kb import fulltext
+
+    new_paper = _create_paper(store, item.title, _fields(item))
+    _link_paper(store, new_paper, library, item.key)
+    store.execute("UPDATE zotero_items SET paper_id = ?, doi = ?, arxiv_id = ? WHERE library = ? AND key = ?",
+                  (new_paper, item.doi, item.arxiv_id, library, item.key))
+    children = [r["key"] for r in store.all("SELECT key FROM zotero_items WHERE library = ? AND parent_key = ?", (library, item.key))]
+    below = [r["key"] for r in store.all("SELECT key FROM zotero_items WHERE library = ? AND parent_key IN "
+                                         "(SELECT value FROM json_each(?))", (library, json.dumps(children)))]
+    moved = json.dumps(children + below)
+    store.execute("UPDATE zotero_items SET paper_id = ? WHERE library = ? AND key IN (SELECT value FROM json_each(?))",
+                  (new_paper, library, moved))
+    store.execute("UPDATE annotations SET paper_id = ? WHERE library = ? AND attachment_key IN (SELECT value FROM json_each(?))",
+                  (new_paper, library, json.dumps(children)))
+    store.execute("UPDATE zotero_fulltext SET paper_id = ? WHERE library = ? AND attachment_key IN (SELECT value FROM json_each(?))",
+                  (new_paper, library, json.dumps(children)))
+    store.execute("UPDATE attachments SET paper_id = ? WHERE paper_id = ? AND zotero_key IN (SELECT value FROM json_each(?))",
+                  (new_paper, old_paper, json.dumps(children)))
+    # Both papers' PDFs are read again by the next `kb index` (a size it cannot have: "changed").
+    store.execute("UPDATE index_state SET size = -1 WHERE attachment_id IN (SELECT id FROM attachments WHERE paper_id IN (?, ?))",
+                  (old_paper, new_paper))
+    fulltext.forget(store, new_paper)
+
+
+def _fields(item: Item) -> dict[str, Any]:
+    return dict(authors=item.authors, year=item.year, venue=item.venue, arxiv_id=item.arxiv_id, doi=item.doi,
+                abstract=item.abstract, url=item.url)
 
 
 def _create_paper(store: Store, title: str, fields: dict[str, Any]) -> int:
