@@ -3,6 +3,10 @@ out by PyMuPDF's insert_htmlbox, which scales the text down until it fits (so no
 and each image is placed as the small JPEG or PNG it was saved as (so the file stays light).
 
 MuPDF falls back to its built-in CJK font for Chinese glyphs.
+
+The speaker notes (the PowerPoint deck's notes: the full text of what a slide cuts short, the
+quotes' sources) ride on each page as a PDF text annotation ("sticky note") in its top right
+corner: PDF viewers list them as comments, and pdfpc shows them as the presenter's notes.
 """
 
 from __future__ import annotations
@@ -75,7 +79,12 @@ def write_pdf(slides: list[Slide], out: Path) -> int:
 
     doc = pymupdf.open()
     for s in slides:
-        draw(doc.new_page(width=W, height=H), s)
+        page = doc.new_page(width=W, height=H)
+        draw(page, s)
+        if s.notes:
+            note = page.add_text_annot((W - 20, 4), "\n\n".join(s.notes), icon="Note")
+            note.set_info(title="Speaker notes")
+            note.update()
     partial = out.with_name(out.name + ".partial")
     doc.subset_fonts()  # each text box embeds its fonts whole (the CJK fallback is megabytes): keep the glyphs used
     doc.save(str(partial), garbage=4, deflate=True)

@@ -341,3 +341,20 @@ def test_one_page_per_format_matches_its_reviewed_snapshot(week, rendered, fmt, 
     difference = _differs(page, snapshot)
     print(f"{fmt}: {difference:.2f} grey levels from the snapshot")
     assert difference < 0.5, f"{fmt} page differs from its snapshot ({difference:.1f}): compare {page} with {snapshot}"
+
+
+def test_the_pdf_carries_each_slides_speaker_notes(week):
+    """The PowerPoint deck has speaker notes (the full text a slide cuts short, where a quote
+    comes from); the PDF had none (stop 22). Each page with notes carries them whole as a text
+    annotation, which PDF viewers list as a comment and pdfpc shows as the presenter's notes."""
+    import pymupdf
+
+    deck = week["deck"]
+    assert any(s.notes for s in deck)
+    with pymupdf.open(week["files"]["pdf"]) as doc:
+        assert len(doc) == len(deck)
+        for page, slide in zip(doc, deck):
+            notes = [a.info["content"] for a in page.annots() if a.type[1] == "Text"]
+            assert notes == (["\n\n".join(slide.notes)] if slide.notes else []), slide.title
+            for annot in page.annots():
+                assert page.rect.contains(annot.rect)
