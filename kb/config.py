@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "resolve": {
         "online": False, "arxiv_url": "https://export.arxiv.org/api/query", "crossref_url": "https://api.crossref.org",
         "semanticscholar_url": "https://api.semanticscholar.org/graph/v1", "openalex_url": "https://api.openalex.org",
+        "openreview_url": "https://api2.openreview.net", "openreview_v1_url": "https://api.openreview.net",
         "mailto": "", "timeout_s": 15.0, "min_interval_s": 1.0, "arxiv_interval_s": 3.0,
     },
 }
@@ -62,7 +63,8 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "brief": {"lang": Text(8, ("", "en", "zh"))},
     "resolve": {
         "arxiv_url": Text(kind="url"), "crossref_url": Text(kind="url"), "semanticscholar_url": Text(kind="url"),
-        "openalex_url": Text(kind="url"), "mailto": Text(256), "timeout_s": Float(0.1, 600, "seconds"),
+        "openalex_url": Text(kind="url"), "openreview_url": Text(kind="url"), "openreview_v1_url": Text(kind="url"),
+        "mailto": Text(256), "timeout_s": Float(0.1, 600, "seconds"),
         "online": Bool(), "min_interval_s": Float(0, 600, "seconds"), "arxiv_interval_s": Float(0, 600, "seconds"),
     },
 }

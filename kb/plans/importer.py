@@ -563,7 +563,7 @@ def _resolve_online(item: PlanItem, resolver) -> list[str]:
         pid = ids.PaperId("doi", item.doi)
     elif item.url:
         pid = ids.from_url(item.url)
-    if pid is None or pid.kind in ("pdf_url", "openreview"):
+    if pid is None or pid.kind == "pdf_url":
         return []
     try:
         meta = resolver.resolve(pid)

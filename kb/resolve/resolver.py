@@ -1,8 +1,8 @@
 """Metadata for a paper id, offline first.
 
 The catalog answers without a network. Only when the user allows it (config `resolve.online`,
-or `--online`) are arXiv (arXiv ids), Crossref then OpenAlex (DOIs) and Semantic Scholar (ACL
-Anthology ids) asked, each answer cached on disk and each host rate-limited. Offline, an id the
+or `--online`) are arXiv (arXiv ids), Crossref then OpenAlex (DOIs), Semantic Scholar (ACL
+Anthology ids) and OpenReview's API 2 then API 1 (OpenReview ids) asked, each answer cached on disk and each host rate-limited. Offline, an id the
 catalog does not know is refused with a hint, never guessed.
 """
 
@@ -88,6 +88,11 @@ class Resolver:
             ])
         elif pid.kind == "acl":
             meta = self._s2(pid)
+        elif pid.kind == "openreview":
+            meta = self._first(pid, [
+                (f"openreview-{api}", lambda url=url: sources.parse_openreview(
+                    self.fetcher.get(sources.openreview_url(url, pid.value), what=str(pid)), pid.value))
+                for api, url in (("v2", self.cfg["openreview_url"]), ("v1", self.cfg["openreview_v1_url"]))])
         else:
             raise NotFound(f"{pid} cannot be looked up online", "give the paper's arXiv id or DOI instead")
         if meta is None:

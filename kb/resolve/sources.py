@@ -1,6 +1,6 @@
 """The online sources, each as: the request URL for an id, and the metadata in its answer.
 
-arXiv's API answers Atom XML; Crossref, Semantic Scholar and OpenAlex answer JSON. Each parser
+arXiv's API answers Atom XML; Crossref, Semantic Scholar, OpenAlex and OpenReview answer JSON. Each parser
 takes the bytes as fetched (so that the recorded answers in the tests are the real shapes)."""
 
 from __future__ import annotations
@@ -136,3 +136,47 @@ def parse_openalex(data: bytes) -> Metadata | None:
     doi = re.sub(r"^https?://doi\.org/", "", d.get("doi") or "").lower() or None
     return Metadata(title=" ".join(title.split()), authors=[a for a in authors if a], year=d.get("publication_year"), venue=venue,
                     doi=doi, pdf_url=pdf, source="openalex")
+
+
+# -- OpenReview -------------------------------------------------------------------------------
+# Venues since 2023 live in API 2 (each content field is {"value": ...}); older ones (ICLR 2018
+# to 2022, NeurIPS to 2022) in API 1 (plain fields). Both answer {"notes": [...]} to ?id=.
+
+OPENREVIEW_SITE = "https://openreview.net"
+
+
+def openreview_url(base: str, ident: str) -> str:
+    return f"{base}/notes?{urlencode({'id': ident})}"
+
+
+def parse_openreview(data: bytes, ident: str) -> Metadata | None:
+    notes = json.loads(data).get("notes") or []
+    note = next((n for n in notes if ident in (n.get("id"), n.get("forum"))), None)
+    if note is None:
+        return None
+    content = note.get("content") or {}
+
+    def field_value(name: str) -> Any:
+        value = content.get(name)
+        return value.get("value") if isinstance(value, dict) else value
+
+    title = field_value("title")
+    if not title:
+        return None
+    venue = field_value("venue") or None  # "ICLR 2022 Poster", "NeurIPS 2023 oral"
+    stated = re.search(r"\b(19|20)\d{2}\b", venue or "")
+    stamp = note.get("pdate") or note.get("odate") or note.get("cdate") or note.get("tcdate")
+    year = int(stated.group(0)) if stated else (_year_of_ms(stamp) if stamp else None)
+    pdf = field_value("pdf")
+    return Metadata(title=" ".join(str(title).split()), authors=[str(a) for a in field_value("authors") or [] if a],
+                    year=year, venue=venue, pdf_url=f"{OPENREVIEW_SITE}/pdf?id={ident}" if pdf else None,
+                    source="openreview", ids={"OpenReview": ident})
+
+
+def _year_of_ms(ms: Any) -> int | None:
+    from datetime import datetime, timezone
+
+    try:
+        return datetime.fromtimestamp(int(ms) / 1000, tz=timezone.utc).year
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None

@@ -1,4 +1,4 @@
-"""A stand-in for arXiv, Crossref, OpenAlex and Semantic Scholar on 127.0.0.1, serving answers
+"""A stand-in for arXiv, Crossref, OpenAlex, Semantic Scholar and OpenReview on 127.0.0.1, serving answers
 recorded in the shapes those APIs return (tests/resolve/data), and a guard that fails any test
 that tries to reach another host."""
 
@@ -79,6 +79,13 @@ class FakeSources:
             if (DATA / name).exists():
                 return 200, self._file(name), "application/json"
             return 404, b'{"error":"Paper not found"}', "application/json"
+        if path in ("/openreview2/notes", "/openreview1/notes"):
+            # API 2 holds venues since 2023 and API 1 the older ones; each answers an id it
+            # does not hold with no notes.
+            name = f"openreview_v{path[11]}_{query['id'][0]}.json"
+            if (DATA / name).exists():
+                return 200, self._file(name), "application/json"
+            return 200, b'{"notes": [], "count": 0}', "application/json"
         if path.startswith("/pdf/"):
             return 200, self.pdf, "application/pdf"
         if path.startswith("/notpdf/"):
@@ -88,6 +95,7 @@ class FakeSources:
     def config(self, **over) -> dict:
         resolve = {"online": True, "arxiv_url": f"{self.base}/arxiv/api/query", "crossref_url": f"{self.base}/crossref",
                    "semanticscholar_url": f"{self.base}/s2", "openalex_url": f"{self.base}/openalex",
+                   "openreview_url": f"{self.base}/openreview2", "openreview_v1_url": f"{self.base}/openreview1",
                    "timeout_s": 5.0, "min_interval_s": 0.0, "arxiv_interval_s": 0.0}
         resolve.update(over)
         return {"resolve": resolve}

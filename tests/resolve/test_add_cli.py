@@ -72,3 +72,20 @@ def test_a_pdf_link_offline_needs_the_network(cli, home, sources):
     code, out, err = cli("add", f"{sources.base}/pdf/mixtral.pdf")
     assert code != 0 and "needs the network" in err and "--online" in err
     assert sources.hits == []
+
+
+def test_openreview_links_online_in_kb_add_and_in_a_plan(cli, home, sources, tmp_path):
+    """An OpenReview link, by `kb add` and as a plan's paper link: looked up on OpenReview (it
+    was passed over: "cannot be looked up online")."""
+    _point_at(cli, sources)
+    code, out, err = cli("add", "https://openreview.net/forum?id=OUIFPHEgJU", "--no-pdf", "--json")
+    assert code == 0, err
+    assert json.loads(out)["files"][0]["title"] == "QLoRA: Efficient Finetuning of Quantized LLMs"
+    plan = tmp_path / "iclr.md"
+    plan.write_text("# 微调\n\n## 论文\n\n- 低秩适配（[OpenReview](https://openreview.net/forum?id=nZeVKeeFYf9)）\n", encoding="utf-8")
+    code, out, err = cli("plan", "import", str(plan), "--name", "iclr", "--online")
+    assert code == 0, err
+    with Store.open(home) as store:
+        row = store.one("SELECT * FROM papers WHERE title = 'LoRA: Low-Rank Adaptation of Large Language Models'")
+        assert row is not None and row["venue"] == "ICLR 2022 Poster" and row["year"] == 2022
+        assert json.loads(row["authors"])[:2] == ["Edward J Hu", "yelong shen"]

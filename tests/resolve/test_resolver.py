@@ -111,3 +111,22 @@ def test_a_download_that_is_not_a_pdf_is_refused(tmp_path, sources):
     with pytest.raises(KbError, match="did not return a PDF"):
         resolver.download_pdf(f"{sources.base}/notpdf/x", tmp_path / "x.pdf")
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_openreview_ids_from_api_2_and_from_api_1_for_older_venues(tmp_path, sources):
+    """OpenReview links (plans list ICLR and NeurIPS papers by them) were refused online as
+    "cannot be looked up" (stop 22). A venue since 2023 is in API 2 ({"value": ...} fields); an
+    older one (ICLR 2022) only in API 1, asked when API 2 has no such note."""
+    resolver = Resolver(tmp_path, sources.config())
+    qlora = resolver.resolve(ids.parse("https://openreview.net/forum?id=OUIFPHEgJU"))
+    assert qlora.title == "QLoRA: Efficient Finetuning of Quantized LLMs" and qlora.authors[0] == "Tim Dettmers"
+    assert (qlora.year, qlora.venue, qlora.source) == (2023, "NeurIPS 2023 oral", "openreview")
+    assert qlora.pdf_url == "https://openreview.net/pdf?id=OUIFPHEgJU"
+    assert [h for h in sources.hits if "openreview1" in h] == []  # found in API 2: API 1 not asked
+    lora = resolver.resolve(ids.parse("openreview:nZeVKeeFYf9"))
+    assert lora.title == "LoRA: Low-Rank Adaptation of Large Language Models" and len(lora.authors) == 8
+    assert (lora.year, lora.venue) == (2022, "ICLR 2022 Poster")
+    asked = len(sources.hits)
+    assert resolver.resolve(ids.parse("openreview:nZeVKeeFYf9")).title == lora.title and len(sources.hits) == asked  # cached
+    with pytest.raises(NotFound, match="no source knows"):
+        resolver.resolve(ids.parse("openreview:NoSuchPaper1"))
