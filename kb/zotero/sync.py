@@ -239,8 +239,6 @@ def _split_old_merges(store: Store, library: str, report: SyncReport) -> None:
 
 
 def _give_own_paper(store: Store, library: str, old_paper: int, item: Item) -> None:
-    from kb import fulltext
-
     new_paper = _create_paper(store, item.title, _fields(item))
     _link_paper(store, new_paper, library, item.key)
     store.execute("UPDATE zotero_items SET paper_id = ?, doi = ?, arxiv_id = ? WHERE library = ? AND key = ?",
@@ -260,7 +258,6 @@ def _give_own_paper(store: Store, library: str, old_paper: int, item: Item) -> N
     # Both papers' PDFs are read again by the next `kb index` (a size it cannot have: "changed").
     store.execute("UPDATE index_state SET size = -1 WHERE attachment_id IN (SELECT id FROM attachments WHERE paper_id IN (?, ?))",
                   (old_paper, new_paper))
-    fulltext.forget(store, new_paper)
 
 
 def _fields(item: Item) -> dict[str, Any]:
