@@ -60,14 +60,14 @@ def demo(ctx: Ctx, if_empty: bool, force: bool, then_index: bool, remove: bool, 
 
 def _index(ctx: Ctx, quiet: bool):
     """The demo's PDFs into the full-text index (the first run loads the embedding model)."""
-    from kb.cli.index import ProgressBar
-    from kb.cli.output import progress_enabled
+    from kb.cli.index import progress_bar
     from kb.index.pipeline import run_index
 
-    if not quiet:
-        click.echo("Indexing the demo papers (the first run loads the embedding model)…", err=True)
-    bar = ProgressBar() if progress_enabled() and not quiet else None
-    return run_index(ctx.store, ctx.home, ctx.config, progress=bar)
+    if quiet:
+        return run_index(ctx.store, ctx.home, ctx.config)
+    click.echo("Indexing the demo papers (the first run loads the embedding model)…", err=True)
+    with progress_bar() as bar:
+        return run_index(ctx.store, ctx.home, ctx.config, progress=bar)
 
 
 def _remove(ctx: Ctx, yes: bool, as_json: bool) -> None:

@@ -25,12 +25,8 @@ def index(ctx: Ctx, paper_refs: tuple[str, ...], rebuild: bool, as_json: bool) -
     from kb.index.pipeline import run_index
 
     ids = [papers_mod.resolve(ctx.store, ref).id for ref in paper_refs] or None
-    bar = ProgressBar() if progress_enabled() else None
-    try:
+    with progress_bar() as bar:
         report = run_index(ctx.store, ctx.home, ctx.config, progress=bar, papers=ids, rebuild=rebuild)
-    finally:
-        if bar is not None:
-            bar.close()
     if as_json:
         emit_json(report.to_dict())
         return
@@ -88,6 +84,21 @@ class ProgressBar:
     def close(self) -> None:
         self._end_step()
         self._progress.stop()
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        # Stopped before anything is printed after it: a bar left running draws its last line
+        # under (or beside) the command's summary.
+        self.close()
+
+
+def progress_bar() -> Any:
+    """A ProgressBar on a terminal, else a context that gives None (no progress)."""
+    from contextlib import nullcontext
+
+    return ProgressBar() if progress_enabled() else nullcontext()
 
 
 @click.command()

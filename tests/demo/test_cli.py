@@ -52,3 +52,31 @@ def test_demo_with_index_is_searchable_at_once(cli, store):
     code, out, err = cli("search", "low-rank adaptation", "--mode", "lexical", "--json")
     assert code == 0, err
     assert json.loads(out)[0]["citekey"] == "hu2021lora"
+
+
+def test_demo_with_index_stops_its_progress_bar_before_its_summary(cli, monkeypatch):
+    """`make run` showed the index's last spinner line with the summary printed beside it, and
+    the bar drawn again below: `kb demo --index` never stopped its progress bar."""
+    from kb.cli import index as index_cli
+
+    events = []
+
+    class Recorded(index_cli.ProgressBar):
+        def close(self) -> None:
+            events.append("closed")
+            super().close()
+
+    monkeypatch.setattr(index_cli, "progress_enabled", lambda: True)
+    monkeypatch.setattr("kb.cli.output.progress_enabled", lambda: True)
+    monkeypatch.setattr(index_cli, "ProgressBar", Recorded)
+    real_echo = __import__("click").echo
+
+    def echo(message=None, *args, **kwargs):
+        if message and "Demo library ready" in str(message):
+            events.append("summary")
+        return real_echo(message, *args, **kwargs)
+
+    monkeypatch.setattr("click.echo", echo)
+    code, out, err = cli("demo", "--if-empty", "--index")
+    assert code == 0, err
+    assert events == ["closed", "summary"], events
