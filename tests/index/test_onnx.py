@@ -133,16 +133,16 @@ def _child_export(home, cache, model: str) -> tuple[Path, list[str]]:
     import subprocess
     import sys
 
-    code = ("import runpy, sys\n"
+    code = ("import json, runpy, sys\n"
             "try:\n    runpy.run_module('kb.index.onnx_model', run_name='__main__')\n"
-            "finally:\n    print('imported:', [m for m in ('torch', 'transformers', 'sentence_transformers')"
-            " if m in sys.modules], file=sys.stderr)\n")
+            "finally:\n    print(json.dumps([m for m in ('torch', 'transformers', 'sentence_transformers')"
+            " if m in sys.modules]), file=sys.stderr)\n")
     proc = subprocess.run([sys.executable, "-c", code, str(home), model], capture_output=True, text=True,
                           timeout=600, env={**os.environ, "HF_HUB_OFFLINE": "1", "KB_CACHE": str(cache)})
     assert proc.returncode == 0, proc.stderr[-2000:]
     graphs = list((cache / "onnx").glob("*.onnx"))
     assert len(graphs) == 1, graphs
-    return graphs[0], json.loads(proc.stderr.strip().splitlines()[-1].split("imported: ", 1)[1].replace("'", '"'))
+    return graphs[0], json.loads(proc.stderr.strip().splitlines()[-1])
 
 
 def test_the_bundled_model_is_written_from_its_weights_without_torch(tmp_path, warm_embedder):
