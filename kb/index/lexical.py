@@ -126,13 +126,25 @@ def match_words(store: Store, terms: Sequence[str], limit: int, paper_ids: Seque
             chosen.append(term)
             spent += counts[term]
         return match_chunks(store, " OR ".join(quote(t) for t in chosen), limit, paper_ids, words=True)
-    for keep in range(len(ordered), 1, -1):
-        expression = " AND ".join(quote(t) for t in ordered[:keep])
-        if _count(store, "chunks_words", expression, ENOUGH) >= ENOUGH:
-            return match_chunks(store, expression, limit, paper_ids, words=True)
+    # The most of the rarest words that ENOUGH chunks still hold all of. An AND of more words
+    # matches fewer chunks, so the answer is found by bisection: three probes of about a
+    # millisecond for a seven-word question, where dropping one word at a time took six.
+    good, bad = 1, len(ordered) + 1  # good: known to hold (or the trivial one word); bad: known not to
+    while bad - good > 1:
+        keep = (good + bad) // 2
+        if _count(store, "chunks_words", _and(ordered[:keep]), ENOUGH) >= ENOUGH:
+            good = keep
+        else:
+            bad = keep
+    if good >= 2:
+        return match_chunks(store, _and(ordered[:good]), limit, paper_ids, words=True)
     # No two words share ENOUGH chunks: the rarest word alone if it is rare, else the two rarest.
     fallback = ordered[:1] if rare else ordered[:2]
     return match_chunks(store, " OR ".join(quote(t) for t in fallback), limit, paper_ids, words=True)
+
+
+def _and(terms: Sequence[str]) -> str:
+    return " AND ".join(quote(t) for t in terms)
 
 
 def quote(term: str) -> str:
@@ -153,8 +165,12 @@ def match_chunks(store: Store, expression: str, limit: int, paper_ids: Sequence[
     if paper_ids is None:
         # Rank inside FTS5 and join only the top rows to chunks: joining first looked up every
         # matching chunk (tens of thousands for a common word) before the sort. Same rows, same order.
-        sql = (f"SELECT c.id, c.paper_id, f.score FROM (SELECT rowid, rank AS score FROM {table} WHERE {table} MATCH ? "
-               f"ORDER BY rank LIMIT ?) f JOIN chunks c ON c.id = f.rowid ORDER BY f.score")
+        # bm25() rather than `ORDER BY rank`, which is the same function: FTS5's rank-sorted mode
+        # seeks every returned row again and re-reads its position lists, 2.4x the time for a
+        # phrase such as "3.6" (8.0 against 3.3 ms, 160 rows of 50,000 chunks).
+        sql = (f"SELECT c.id, c.paper_id, f.score FROM (SELECT rowid, bm25({table}) AS score FROM {table} "
+               f"WHERE {table} MATCH ? ORDER BY score, rowid LIMIT ?) f JOIN chunks c ON c.id = f.rowid "
+               f"ORDER BY f.score, f.rowid")
         return [LexicalMatch("chunk", r[0], r[1], r[2]) for r in store.all(sql, (expression, limit))]
     sql = (
         f"SELECT c.id, c.paper_id, bm25({table}) AS score FROM {table} JOIN chunks c ON c.id = {table}.rowid "

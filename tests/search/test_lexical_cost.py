@@ -28,12 +28,10 @@ def _text(i: int) -> str:
     return " ".join(words) + "."
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def _library(home, text):
     from kb import papers
     from kb.store import Store
 
-    home = tmp_path_factory.mktemp("lexcost")
     store = Store.open(home)
     with store.tx():
         for p in range(4):
@@ -42,9 +40,15 @@ def store(tmp_path_factory):
             pdf.write_bytes(b"%PDF-1.4")
             att = papers.add_attachment(store, paper.id, str(pdf))
             for i in range(p, CHUNKS, 4):
-                text = _text(i)
+                body = text(i)
                 store.execute("INSERT INTO chunks (paper_id, attachment_id, seq, page, char_start, char_end, text) "
-                              "VALUES (?, ?, ?, 1, 0, ?, ?)", (paper.id, att, i, len(text), text))
+                              "VALUES (?, ?, ?, 1, 0, ?, ?)", (paper.id, att, i, len(body), body))
+    return store
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    store = _library(tmp_path_factory.mktemp("lexcost"), _text)
     yield store
     store.close()
 
@@ -81,3 +85,59 @@ def test_rare_words_are_or_ed_rarest_first_within_the_budget(store, monkeypatch)
     assert len(both) == 7  # 3 + 4: within the budget, an OR of the rare words
     monkeypatch.setattr(lexical, "BUDGET", 5)  # room for the rarest word's 3 chunks only
     assert sorted(_chunk_texts(store, "zebra giraffe")) == sorted(t for t in both if "zebra" in t)
+
+
+# -- the AND's relaxation, with eight common words whose shares are known ------------------------
+# w0 in chunks 0-29 and w1 in 10-69: the two together in 20 chunks (ENOUGH). w2 to w7 each in
+# 200 to 300 chunks, none of them among chunks 0-69, so any AND of three or more words is empty.
+EIGHT = [f"word{n}x" for n in range(8)]
+
+
+def _eight(i: int) -> str:
+    words = [f"filler{i}"]
+    if i < 30:
+        words.append(EIGHT[0])
+    if 10 <= i < 70:
+        words.append(EIGHT[1])
+    words += [w for n, w in enumerate(EIGHT[2:], start=2) if i >= 70 and (i + n) % 8 < 6]
+    return " ".join(words) + "."
+
+
+@pytest.fixture(scope="module")
+def eight(tmp_path_factory):
+    store = _library(tmp_path_factory.mktemp("lexeight"), _eight)
+    yield store
+    store.close()
+
+
+def test_the_relaxed_and_keeps_the_most_words_enough_chunks_hold(eight):
+    matches = lexical.match_words(eight, EIGHT, 100)
+    texts = dict(eight.all("SELECT id, text FROM chunks"))
+    assert len(matches) == 20
+    assert all(EIGHT[0] in texts[m.ref] and EIGHT[1] in texts[m.ref] for m in matches)
+
+
+def test_the_relaxed_and_is_found_by_bisection(eight, monkeypatch):
+    """Each probe evaluates an AND (a millisecond at 50k chunks, more with a phrase): dropping
+    the commonest word one at a time probed seven ANDs here; bisection over eight words, three."""
+    probes = []
+    count = lexical._count
+
+    def counting(store, table, expression, cap):
+        if " AND " in expression:
+            probes.append(expression)
+        return count(store, table, expression, cap)
+
+    monkeypatch.setattr(lexical, "_count", counting)
+    lexical.match_words(eight, EIGHT, 100)
+    assert len(probes) <= 3, probes
+
+
+def test_ranked_chunks_come_in_bm25_order_as_fts5_ranks_them(store):
+    """match_chunks ranks with bm25() (FTS5's `ORDER BY rank` re-reads every row it returns):
+    the same chunks in the same order as the rank query, ties by rowid."""
+    for expression in ('"attention" AND "need"', '"zebra" OR "giraffe"', '"model"'):
+        want = [r[0] for r in store.all("SELECT rowid FROM chunks_words WHERE chunks_words MATCH ? "
+                                         "ORDER BY rank, rowid LIMIT 50", (expression,))]
+        got = [m.ref for m in lexical.match_chunks(store, expression, 50, words=True)]
+        assert got == want

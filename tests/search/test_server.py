@@ -116,3 +116,15 @@ def test_turned_off_it_is_not_started_and_a_running_one_stops(home):
         assert proc.wait(timeout=60) == 0 and not server.socket_path(home).exists()
     finally:
         proc.kill() if proc.poll() is None else None
+
+
+def test_what_the_server_warms_is_kept_out_of_the_collectors_sight(home):
+    """A full collection walking the loaded model and Chroma took 40 ms of a 13 ms search."""
+    import gc
+
+    before = gc.get_freeze_count()
+    try:
+        server._warm(home).close()
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
