@@ -122,12 +122,13 @@ def libraries(ctx: Ctx, sqlite_path: str | None, as_json: bool) -> None:
 def status(ctx: Ctx, as_json: bool) -> None:
     """What is connected, and what the last sync brought in."""
     from kb.zotero import credentials
+    from kb.zotero.model import REGULAR_ITEM
 
     zc = ctx.config["zotero"]
     store = ctx.store
     libs = [dict(r) for r in store.all("SELECT * FROM zotero_libraries ORDER BY id")]
     for lib in libs:
-        lib["items"] = store.scalar("SELECT count(*) FROM zotero_items WHERE library = ? AND item_type NOT IN ('attachment','annotation','note')", (lib["id"],))
+        lib["items"] = store.scalar(f"SELECT count(*) FROM zotero_items WHERE library = ? AND {REGULAR_ITEM}", (lib["id"],))
         lib["attachments"] = store.scalar("SELECT count(*) FROM zotero_items WHERE library = ? AND item_type = 'attachment'", (lib["id"],))
         lib["annotations"] = store.scalar("SELECT count(*) FROM annotations WHERE library = ?", (lib["id"],))
         lib["collections"] = store.scalar("SELECT count(*) FROM zotero_collections WHERE library = ?", (lib["id"],))

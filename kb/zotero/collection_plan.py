@@ -6,6 +6,7 @@ from typing import Any
 
 from kb.errors import Ambiguous, NotFound
 from kb.store import Store
+from kb.zotero.model import REGULAR_ITEM
 
 
 def find_collection(store: Store, name: str) -> Any:
@@ -22,7 +23,7 @@ def find_collection(store: Store, name: str) -> Any:
 def _members(store: Store, library: str, collection_key: str, section: str | None) -> list[tuple[Any, str | None]]:
     items = store.all(
         "SELECT z.* FROM zotero_collection_items c JOIN zotero_items z ON z.library = c.library AND z.key = c.item_key "
-        "WHERE c.library = ? AND c.collection_key = ? AND z.item_type NOT IN ('attachment', 'annotation', 'note') "
+        f"WHERE c.library = ? AND c.collection_key = ? AND z.{REGULAR_ITEM} "
         "ORDER BY json_extract(z.data, '$.dateAdded'), z.key", (library, collection_key))
     out = [(z, section) for z in items]
     for sub in store.all("SELECT * FROM zotero_collections WHERE library = ? AND parent_key = ? ORDER BY name", (library, collection_key)):

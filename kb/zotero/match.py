@@ -13,6 +13,7 @@ from typing import Any
 
 from kb import papers, titles
 from kb.store import Store
+from kb.zotero.model import REGULAR_ITEM
 
 MARGIN = 5.0  # a title match must beat the second-best candidate by this much
 
@@ -48,7 +49,7 @@ class MatchReport:
 def _zotero_items(store: Store) -> list[Candidate | Any]:
     return store.all(
         "SELECT library, key, title, doi, arxiv_id, paper_id FROM zotero_items "
-        "WHERE item_type NOT IN ('attachment', 'annotation', 'note') AND title IS NOT NULL"
+        f"WHERE {REGULAR_ITEM} AND title IS NOT NULL"
     )
 
 
@@ -104,8 +105,8 @@ def _already_linked(store: Store, row: Any) -> MatchResult | None:
     """A plan item whose paper is a synced Zotero item is matched, whatever its title says."""
     if row["paper_id"] is None:
         return None
-    z = store.one("SELECT library, key, title, paper_id FROM zotero_items WHERE paper_id = ? AND item_type NOT IN "
-                  "('attachment', 'annotation', 'note') ORDER BY key LIMIT 1", (row["paper_id"],))
+    z = store.one(f"SELECT library, key, title, paper_id FROM zotero_items WHERE paper_id = ? AND {REGULAR_ITEM} "
+                  "ORDER BY key LIMIT 1", (row["paper_id"],))
     if z is None:
         return None
     return MatchResult(row["id"], "matched", "paper", 100.0, _cand(z, 100.0))

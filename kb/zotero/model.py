@@ -16,6 +16,9 @@ from kb.papers import cjk_name, is_cjk, normalize_arxiv, normalize_doi
 ANNOTATION_TYPES = {1: "highlight", 2: "note", 3: "image", 4: "ink", 5: "underline", 6: "text"}
 LINK_MODES = {0: "imported_file", 1: "imported_url", 2: "linked_file", 3: "linked_url", 4: "embedded_image"}
 KEY_RE = re.compile(r"^[A-Z0-9]{8}$")
+# zotero_items rows that are works (papers, books, ...), not their attachments, child notes or
+# annotations: a SQL condition for queries on that table (optionally aliased, `z.` + ...).
+REGULAR_ITEM = "item_type NOT IN ('attachment', 'annotation', 'note')"
 
 # Fields that name where a work appeared, by item type; the first one present wins.
 _VENUE_FIELDS = ("publicationTitle", "proceedingsTitle", "conferenceName", "bookTitle", "repository", "publisher", "university", "institution", "websiteTitle")

@@ -20,7 +20,7 @@ from kb.errors import KbError
 from kb.store import Store
 from kb.zotero.errors import LibraryNotFound
 from kb.zotero.files import MissingFile, UnsafeFile, check_pdf, store_download
-from kb.zotero.model import Annotation, Attachment, Batch, Item, Note, attachment_from_data, content_hash
+from kb.zotero.model import REGULAR_ITEM, Annotation, Attachment, Batch, Item, Note, attachment_from_data, content_hash
 from kb.zotero.sources import Source
 
 
@@ -198,9 +198,6 @@ def _same_work(a: Any, b: Any) -> bool:
     return same_id and _same_title(a.title, b.title)
 
 
-_REGULAR = "item_type NOT IN ('attachment', 'note', 'annotation')"
-
-
 def _split_old_merges(store: Store, library: str, report: SyncReport) -> None:
     """Give each Zotero item back its own paper where an older version folded several works into
     one (it cut DOIs at "(", so "10.1016/S0092-8674(00)80012-3" and "…(00)80013-5" matched).
@@ -214,12 +211,12 @@ def _split_old_merges(store: Store, library: str, report: SyncReport) -> None:
     from kb import fulltext
     from kb.zotero.model import item_from_data
 
-    groups = store.all(f"SELECT paper_id FROM zotero_items WHERE library = ? AND {_REGULAR} AND paper_id IS NOT NULL "
+    groups = store.all(f"SELECT paper_id FROM zotero_items WHERE library = ? AND {REGULAR_ITEM} AND paper_id IS NOT NULL "
                        "GROUP BY paper_id HAVING count(*) > 1", (library,))
     for group in groups:
         paper_id = group["paper_id"]
         first_key = store.scalar("SELECT zotero_key FROM papers WHERE id = ?", (paper_id,))
-        rows = store.all(f"SELECT key, version, data FROM zotero_items WHERE library = ? AND paper_id = ? AND {_REGULAR} "
+        rows = store.all(f"SELECT key, version, data FROM zotero_items WHERE library = ? AND paper_id = ? AND {REGULAR_ITEM} "
                          "ORDER BY key = ? DESC, key", (library, paper_id, first_key))
         items = [item_from_data(json.loads(r["data"]), r["version"]) for r in rows]
         first = items[0]
