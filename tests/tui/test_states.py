@@ -220,3 +220,18 @@ async def test_a_table_painted_before_its_idle_keeps_its_columns_whole(home, mon
         await settle(pilot, app)
         text = screen_text(app)
         assert "○ unread" in text and "2015" in text, text
+
+
+def test_the_tables_own_cell_formatter_measures_as_textuals_does():
+    """Table.fit measures cells as DataTable draws them. Textual's formatter is a private name;
+    the stand-in used where a Textual has moved it must give the same widths."""
+    from rich.console import Console
+    from rich.text import Text
+    from textual.render import measure
+    from textual.widgets._data_table import default_cell_formatter
+
+    from tui.widgets.table import _cell
+
+    console = Console(width=200)
+    for value in ("plain", "[b]bold[/b]", "低秩适配 LoRA", Text("[not markup]"), 3, 2.5, None, Text("⊘ cancelled")):
+        assert measure(console, _cell(value), 1) == measure(console, default_cell_formatter(value), 1), value

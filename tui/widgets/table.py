@@ -11,9 +11,28 @@ screen just added, in the same step, so whatever is painted next is painted at f
 
 from __future__ import annotations
 
+from rich.protocol import is_renderable
+from rich.text import Text
 from textual.render import measure
 from textual.widgets import DataTable
-from textual.widgets._data_table import default_cell_formatter  # how DataTable itself draws a cell
+
+
+def _cell(value: object) -> object:
+    """A cell as DataTable draws it (textual.widgets._data_table.default_cell_formatter, a
+    private name that a later Textual may move; tests/tui check the two measure alike)."""
+    if isinstance(value, str):
+        return Text.from_markup(value, end="")
+    if isinstance(value, float):
+        return Text(f"{value:.2f}", end="")
+    if not is_renderable(value):
+        return Text(str(value), end="")
+    return value
+
+
+try:
+    from textual.widgets._data_table import default_cell_formatter as cell_formatter
+except ImportError:  # pragma: no cover - only on a Textual that moved it
+    cell_formatter = _cell
 
 
 class Table(DataTable):
@@ -28,7 +47,7 @@ class Table(DataTable):
                 continue
             widest = measure(console, column.label, 1)
             for row_index in range(self.row_count):
-                cell = default_cell_formatter(self.get_row_at(row_index)[index])
+                cell = cell_formatter(self.get_row_at(row_index)[index])
                 widest = max(widest, measure(console, cell, 1))
             column.content_width = widest
         self.refresh()
