@@ -58,6 +58,10 @@ def import_cmd(ctx: Ctx, file: str, name: str | None, replace: bool, online: boo
             click.echo(f"  {p['added']} added, {p['updated']} changed, {p['removed']} removed, {p['unchanged']} unchanged")
     for gone in result.removed_plans:
         say(f"removed plan {gone} (no longer in the file)")
+    if result.matching:
+        m = result.matching
+        say(f"against Zotero: {m['matched']} matched, {m['ambiguous']} ambiguous, {m['unmatched']} not in Zotero"
+            + ("  (see `kb plan unmatched`)" if m["ambiguous"] or m["unmatched"] else ""))
     if len(result.plans) > 1:
         say(f"the file holds {len(result.plans)} plans; see them with `kb plan show {result.plans[0]['name']}`")
     elif result.plans:

@@ -236,13 +236,24 @@ def _fail_if_incomplete(report) -> None:
 
 
 @click.command()
-@click.option("--plan", "plan_name", help="Only this plan.")
+@click.argument("plan", required=False)
+@click.option("--plan", "plan_option", help="Only this plan (the same as PLAN).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def plan_unmatched(ctx: Ctx, plan_name: str | None, as_json: bool) -> None:
-    """Plan papers not matched to one Zotero item (ambiguous ones with their candidates)."""
+def plan_unmatched(ctx: Ctx, plan: str | None, plan_option: str | None, as_json: bool) -> None:
+    """Plan papers not matched to one Zotero item (ambiguous ones with their candidates).
+
+    PLAN (or --plan) limits the list to one plan: a name, a unique prefix of one, or an id, as
+    for `kb plan show`."""
     from kb.errors import NotFound
-    from kb.zotero.match import unmatched
+    from kb.plans.query import resolve_plan
+    from kb.zotero.match import never_matched, unmatched
+
+    if plan and plan_option and plan != plan_option:
+        raise BadInput(f"two plans named: {plan!r} and --plan {plan_option!r}", "name one")
+    plan_ref = plan or plan_option
+    # Resolved first: an unknown name listed nothing, and then said every plan paper was matched.
+    plan_name = resolve_plan(ctx.store, plan_ref)["name"] if plan_ref else None
 
     if ctx.store.scalar("SELECT count(*) FROM zotero_libraries") == 0:
         # with no library there is nothing to match against: "every paper is matched" would be false
@@ -251,6 +262,10 @@ def plan_unmatched(ctx: Ctx, plan_name: str | None, as_json: bool) -> None:
         raise NotFound("no Zotero library is connected: there is nothing to match plan papers against",
                        "connect one with `kb zotero setup` (--local, --sqlite FILE, --bibtex FILE or --api-key), then `kb sync`")
     rows = unmatched(ctx.store, plan_name)
+    never = never_matched(ctx.store, plan_name)
+    if not rows and never:
+        # A plan imported after the last sync by an older kb: no match was recorded either way.
+        raise NotFound(f"{never} plan paper(s) have not been matched to Zotero yet", "run `kb sync`")
     if as_json:
         emit_json(rows)
         return

@@ -88,9 +88,13 @@ class ImportResult:
     encoding: str
     notes: list[str] = field(default_factory=list)
     removed_plans: list[str] = field(default_factory=list)
+    # The plans' papers against the synced Zotero items (as `kb sync` reports it); None with no
+    # Zotero library synced yet.
+    matching: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"plans": self.plans, "encoding": self.encoding, "notes": self.notes, "removed_plans": self.removed_plans}
+        return {"plans": self.plans, "encoding": self.encoding, "notes": self.notes, "removed_plans": self.removed_plans,
+                "matching": self.matching}
 
 
 # -- parsing ------------------------------------------------------------------------------------
@@ -669,7 +673,23 @@ def import_text(
                 continue
             store.execute("DELETE FROM plans WHERE id = ?", (row["id"],))
             result.removed_plans.append(row["name"])
+    result.matching = _match_zotero(store, [p["id"] for p in result.plans])
     return result
+
+
+def _match_zotero(store: Store, plan_ids: list[int]) -> dict[str, int] | None:
+    """Match the new plans' papers to the Zotero items already synced. `kb sync` matches every
+    plan; a plan imported after the sync was matched by nothing, and `kb plan unmatched` then
+    said all its papers were in Zotero."""
+    if not store.scalar("SELECT count(*) FROM zotero_libraries"):
+        return None
+    from kb.zotero.match import match_plan_items
+
+    counts = {"matched": 0, "ambiguous": 0, "unmatched": 0}
+    for plan_id in plan_ids:
+        for state, n in match_plan_items(store, plan_id).counts().items():
+            counts[state] += n
+    return counts
 
 
 def _refuse_name_clash(store: Store, base: str, names: list[str], source_path: str | None, name_given: bool) -> None:

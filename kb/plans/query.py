@@ -40,7 +40,9 @@ def resolve_plan(store: Store, ref: str | int | None) -> sqlite3.Row:
         return rows[0]
     text = str(ref).strip()
     plan_id = row_id(text)  # 10^30 or "²" is a name that matches no plan, not a crash
-    if plan_id is not None:
+    # An id is written without leading zeros: "004" is the start of a plan named after its file
+    # (004_66f75a8c207efac1.md), not plan 4.
+    if plan_id is not None and str(plan_id) == text:
         row = store.one("SELECT * FROM plans WHERE id = ?", (plan_id,))
         if row:
             return row

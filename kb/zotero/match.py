@@ -147,3 +147,11 @@ def unmatched(store: Store, plan_name: str | None = None) -> list[dict[str, Any]
          "state": r["state"], "score": r["score"], "candidates": json.loads(r["candidates"] or "[]")}
         for r in store.all(sql, (plan_name,) if plan_name else ())
     ]
+
+
+def never_matched(store: Store, plan_name: str | None = None) -> int:
+    """Plan papers with no recorded match at all (neither matched nor not found)."""
+    return store.scalar(
+        "SELECT count(*) FROM plan_items i JOIN plans p ON p.id = i.plan_id WHERE i.kind = 'paper' "
+        "AND NOT EXISTS (SELECT 1 FROM zotero_matches m WHERE m.plan_item_id = i.id)" + (" AND p.name = ?" if plan_name else ""),
+        (plan_name,) if plan_name else ())

@@ -65,6 +65,18 @@ def test_resolve_plan_by_id_name_prefix_and_errors(store):
         query.resolve_plan(store, "beta")
 
 
+def test_a_number_with_leading_zeros_is_the_start_of_a_name_not_an_id(store):
+    """Plans are named after their files, and the seeds' files are 000_….txt to 004_….txt:
+    "004" meant plan 4 (another plan), where the user typed the start of 004_66f75a8c207efac1."""
+    plan = "# P\n- **Papers**:\n  - \"Attention Is All You Need\"\n"
+    for name in ("004_66f7", "000_ac20", "001_6161", "003_c081"):  # plan ids 1 to 4
+        importer.import_text(store, plan, name)
+    assert query.resolve_plan(store, "004")["name"] == "004_66f7"
+    assert query.resolve_plan(store, "001")["name"] == "001_6161"
+    assert query.resolve_plan(store, "4")["name"] == "003_c081"  # written as an id, it is one
+    assert query.resolve_plan(store, "1")["name"] == "004_66f7"
+
+
 def test_cli_import_show_week_kind_json_and_start(cli):
     code, out, err = cli("plan", "import", str(DATA / "english_plan.md"), "--name", "eff")
     assert code == 0, err

@@ -116,6 +116,14 @@ def _plan_name_taken(env: Env) -> list[str]:
 def _plan_unmatched_no_zotero(env: Env) -> list[str]:
     env.ok("plan", "import", str(env.file("p.md", "- arXiv:1706.03762 Attention Is All You Need\n")))
     return ["plan", "unmatched"]
+
+
+def _plan_unmatched_no_such_plan(env: Env) -> list[str]:
+    server = env.fake_zotero()
+    env.web_setup(server)
+    env.ok("sync")
+    env.ok("plan", "import", str(env.file("p.md", "- arXiv:1706.03762 Attention Is All You Need\n")))
+    return ["plan", "unmatched", "--plan", "no-such-plan"]
 PDF_MIN = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -396,6 +404,8 @@ CASES: list[Case] = [
     Case("add-malformed-id", "plans", "`kb add arXiv:24.1` (not an arXiv id)", lambda e: ["add", "arXiv:24.1"], 2, "not a valid arXiv id"),
     Case("plan-unmatched-no-zotero", "plans", "`kb plan unmatched` with no Zotero library connected",
          _plan_unmatched_no_zotero, 3, "no Zotero library is connected"),
+    Case("plan-unmatched-no-such-plan", "plans", "`kb plan unmatched --plan no-such-plan` (Zotero synced)",
+         _plan_unmatched_no_such_plan, 3, "no plan 'no-such-plan'"),
     # -- PDFs (kb add) ----------------------------------------------------------------------------
     Case("pdf-not-pdf", "PDFs", "`kb add` of an HTML login page saved as paper.pdf",
          lambda e: ["add", str(e.file("paper.pdf", "<html><body>Please log in</body></html>"))], 1, "not a PDF"),

@@ -61,6 +61,13 @@ def test_sync_json_and_matching(cli, store, fake):
 
     result = CliRunner().invoke(plan_unmatched, ["--json"], obj=Ctx(home=store.home))
     assert result.exit_code == 0 and len(json.loads(result.output)) == 2
+    # One plan, named as `kb plan show` names it: positionally or with --plan, by a prefix or the id.
+    for args in (["llm-plan"], ["--plan", "llm"], [str(plan_id)]):
+        result = CliRunner().invoke(plan_unmatched, [*args, "--json"], obj=Ctx(home=store.home))
+        assert result.exit_code == 0 and len(json.loads(result.output)) == 2, (args, result.output)
+    # A plan that does not exist is an error, not "every plan paper is matched".
+    result = CliRunner().invoke(plan_unmatched, ["--plan", "no-such-plan"], obj=Ctx(home=store.home))
+    assert result.exit_code != 0 and "no plan 'no-such-plan'" in result.output + str(result.exception)
     # A higher threshold makes nothing match by title, but the arXiv id still does.
     strict = match_plan_items(store, threshold=101).counts()
     assert strict["matched"] >= 1
@@ -179,3 +186,37 @@ def test_push_summaries_as_child_notes_then_update_in_place(cli, store, home, fa
     assert json.loads(out)["applied"]["update_note"] == 1
     notes = [o["data"] for o in fake.items.values() if o["data"].get("itemType") == "note"]
     assert len(notes) == 1 and "Why only W_q and W_v?" in notes[0]["note"]
+
+
+def test_a_plan_imported_after_the_sync_is_matched_at_once(cli, store, fake, tmp_path):
+    """The user's order: connect Zotero, sync, then import the reading plan. Only `kb sync`
+    matched plans, so `kb plan unmatched` found no record and said every paper was in Zotero."""
+    fake.put_item(paper_data("LoRA: Low-Rank Adaptation of Large Language Models", arxiv="2106.09685"))
+    _setup_web(cli, fake)
+    code, _, err = cli("sync", "--json")
+    assert code == 0, err
+    plan = tmp_path / "plan.md"
+    plan.write_text("# 计划\n## 第1周\n- LoRA: Low-Rank Adaptation of Large Language Models (arXiv:2106.09685)\n"
+                    "- FlashAttention: Fast and Memory-Efficient Exact Attention with IO-Awareness\n", encoding="utf-8")
+    code, out, err = cli("plan", "import", str(plan))
+    assert code == 0, err
+    assert "against Zotero: 1 matched, 0 ambiguous, 1 not in Zotero" in out
+    code, out, err = cli("plan", "unmatched", "--json")
+    assert code == 0, err
+    assert [r["title"] for r in json.loads(out)] == ["FlashAttention: Fast and Memory-Efficient Exact Attention with IO-Awareness"]
+    code, out, _ = cli("plan", "import", str(plan), "--json")
+    assert json.loads(out)["matching"] == {"matched": 1, "ambiguous": 0, "unmatched": 1}
+
+
+def test_plan_papers_never_matched_are_not_called_matched(cli, store, fake, tmp_path):
+    """A plan imported after the sync by an older kb has no match records: not "every paper is
+    matched" but a line saying to sync."""
+    fake.put_item(paper_data("LoRA: Low-Rank Adaptation of Large Language Models", arxiv="2106.09685"))
+    _setup_web(cli, fake)
+    assert cli("sync")[0] == 0
+    _plan(store, [("Distilling the knowledge in a neural network", None)])
+    code, out, err = cli("plan", "unmatched")
+    assert code != 0 and "1 plan paper(s) have not been matched to Zotero yet" in err and "kb sync" in err
+    assert cli("sync")[0] == 0
+    code, out, err = cli("plan", "unmatched")
+    assert code == 0 and "Distilling the knowledge" in out
