@@ -44,6 +44,7 @@ def run(report) -> None:
         sync(store, source, match=False)
         report.add("web re-sync, no change", [time.perf_counter() - t0])
         report.value("web re-sync, no change: requests", source.requests - before, "requests")
+        plan_matching(report, store, shared)
         fake.stop()
         store.close()
 
@@ -57,6 +58,33 @@ def run(report) -> None:
         report.time(f"read zotero.sqlite, {n_sqlite} items", lambda: src.fetch(), repeats=3)
         real_libraries(report, shared, Path(tmp))
         big_bibtex(report, shared, Path(tmp), int(os.environ.get("KB_BENCH_ZOTERO_BIB", 3725)))
+
+
+def plan_matching(report, store, shared: Path) -> None:
+    """The seed plans' papers against the synced library by title: kb's TitleIndex (rapidfuzz's
+    cdist) against scoring pair by pair with `titles.similarity`, the same numbers either way."""
+    from kb import titles
+    from kb.plans.importer import import_plan
+    from kb.zotero.match import _zotero_items, match_plan_items
+
+    for seed in sorted((shared / "seeds").glob("*.txt")):
+        import_plan(store, seed)
+    items = store.all("SELECT title, text FROM plan_items WHERE kind = 'paper'")
+    pool = _zotero_items(store)
+    norms = [titles.normalize(z["title"]) for z in pool]
+    queries = [titles.normalize(i["title"] or i["text"] or "") for i in items]
+
+    def pairwise():
+        return [[titles.similarity(q, n) for n in norms] for q in queries]
+
+    def indexed():
+        return titles.TitleIndex(norms).scores_many(queries)
+
+    label = f"{len(items)} plan papers x {len(pool)} Zotero titles"
+    naive = report.time(f"title scores pair by pair, {label}", pairwise, repeats=1, warmup=0, note="the naive variant")
+    fast = report.time(f"title scores by TitleIndex, {label}", indexed, repeats=3)
+    report.time(f"match_plan_items, {label}", lambda: match_plan_items(store), repeats=1)
+    report.ratio("pair by pair / TitleIndex (title scoring)", naive.median / fast.median, "> 1")
 
 
 def real_libraries(report, shared: Path, tmp: Path) -> None:

@@ -111,35 +111,41 @@ class _Library:
         self.by_arxiv = {r["arxiv_id"]: r["id"] for r in rows if r["arxiv_id"]}
         self.by_doi = {r["doi"]: r["id"] for r in rows if r["doi"]}
         self.titles = [(r["id"], r["title_norm"]) for r in rows if r["title_norm"]]
+        self.index = titles.TitleIndex([norm for _, norm in self.titles])
+        # Titles long enough to be recognised inside a reference's text, padded to whole words.
+        self.quotable = [(paper_id, f" {norm} ") for paper_id, norm in self.titles if len(norm) >= MIN_CONTAINED_TITLE]
 
     @classmethod
     def load(cls, store: Store) -> "_Library":
         return cls(store.all("SELECT id, arxiv_id, doi, title_norm FROM papers"))
 
     def match(self, ref: Reference | dict) -> int | None:
-        get = ref.get if isinstance(ref, dict) else lambda k: getattr(ref, k)
-        arxiv = normalize_arxiv(get("arxiv_id"))
-        if arxiv and arxiv in self.by_arxiv:
-            return self.by_arxiv[arxiv]
-        doi = normalize_doi(get("doi"))
-        if doi and doi in self.by_doi:
-            return self.by_doi[doi]
-        title = titles.normalize(get("title") or "")
-        raw = f" {titles.normalize(get('raw') or '')} "
-        best, best_score = None, 0.0
-        for paper_id, norm in self.titles:
-            if len(norm) >= MIN_CONTAINED_TITLE and f" {norm} " in raw:
-                return paper_id
-            score = titles.similarity(title, norm) if title else 0.0
-            if score > best_score:
-                best, best_score = paper_id, score
-        return best if best_score >= TITLE_MATCH else None
+        return self.match_all([ref])[0]
+
+    def match_all(self, refs: list[Reference | dict]) -> list[int | None]:
+        """The library paper each reference cites (or None): by arXiv id, DOI, a library title
+        found in the reference's text, then the closest title (one scoring pass for them all)."""
+        found: list[int | None] = []
+        fuzzy: dict[int, str] = {}  # position in refs -> the normalised title to score
+        for position, ref in enumerate(refs):
+            get = ref.get if isinstance(ref, dict) else lambda k, ref=ref: getattr(ref, k)
+            arxiv = normalize_arxiv(get("arxiv_id"))
+            doi = normalize_doi(get("doi"))
+            raw = f" {titles.normalize(get('raw') or '')} "
+            cited = (self.by_arxiv.get(arxiv) if arxiv else None) or (self.by_doi.get(doi) if doi else None)
+            if cited is None:
+                cited = next((paper_id for paper_id, padded in self.quotable if padded in raw), None)
+            if cited is None and (title := titles.normalize(get("title") or "")):
+                fuzzy[position] = title
+            found.append(cited)
+        for position, (best, score) in zip(fuzzy, self.index.best_many(list(fuzzy.values()))):
+            found[position] = self.titles[best][0] if best is not None and score >= TITLE_MATCH else None
+        return found
 
 
 def _link_references(store: Store, paper_id: int, library: _Library) -> None:
     rows = store.all("SELECT id, raw, title, arxiv_id, doi FROM refs WHERE paper_id = ?", (paper_id,))
-    for row in rows:
-        cited = library.match(dict(row))
+    for row, cited in zip(rows, library.match_all([dict(r) for r in rows])):
         if cited is None or cited == paper_id:
             continue
         store.execute("UPDATE refs SET cited_paper_id = ? WHERE id = ?", (cited, row["id"]))

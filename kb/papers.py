@@ -257,7 +257,7 @@ def _title_candidates(store: Store, norm: str, threshold: float, limit: int = 8)
     # Cut-offs just below what titles.similarity could turn into a match: rapidfuzz skips the rest
     # early. Token-sort ratio is plain ratio over pre-sorted tokens, sorted once per title.
     picked = {i for _, _, i in process.extract(norm, norms, scorer=fuzz.ratio, limit=limit, score_cutoff=threshold - 1)}
-    picked |= {i for _, _, i in process.extract(_token_sorted(norm), sorted_norms, scorer=fuzz.ratio, limit=limit, score_cutoff=threshold)}
+    picked |= {i for _, _, i in process.extract(titles.token_sorted(norm), sorted_norms, scorer=fuzz.ratio, limit=limit, score_cutoff=threshold)}
     out = [(ids[i], norms[i]) for i in sorted(picked)]
     if len(norm) >= 12:
         out += _prefix_relatives(store, norm)
@@ -277,10 +277,6 @@ def _prefix_relatives(store: Store, norm: str) -> list[tuple[int, str]]:
     return [(r[0], r[1]) for r in rows]
 
 
-def _token_sorted(norm: str) -> str:
-    return " ".join(sorted(norm.split()))
-
-
 def _title_index(store: Store) -> tuple[list[int], list[str], list[str]]:
     """All (id, title_norm), cached on the store until the papers table changes; a sync of
     thousands of items would otherwise re-read every title for every item."""
@@ -290,7 +286,7 @@ def _title_index(store: Store) -> tuple[list[int], list[str], list[str]]:
         return cached[1], cached[2], cached[3]
     rows = store.all("SELECT id, title_norm FROM papers ORDER BY id")
     ids, norms = [r[0] for r in rows], [r[1] for r in rows]
-    store._title_index_cache = (signature, ids, norms, [_token_sorted(n) for n in norms])
+    store._title_index_cache = (signature, ids, norms, [titles.token_sorted(n) for n in norms])
     return ids, norms, store._title_index_cache[3]
 
 
@@ -308,11 +304,11 @@ def _remember_title(store: Store, paper_id: int, norm: str) -> None:
     _, ids, norms, sorted_norms = cached
     if paper_id in ids:
         norms[ids.index(paper_id)] = norm
-        sorted_norms[ids.index(paper_id)] = _token_sorted(norm)
+        sorted_norms[ids.index(paper_id)] = titles.token_sorted(norm)
     else:
         ids.append(paper_id)
         norms.append(norm)
-        sorted_norms.append(_token_sorted(norm))
+        sorted_norms.append(titles.token_sorted(norm))
     store._title_index_cache = (_title_signature(store), ids, norms, sorted_norms)
 
 

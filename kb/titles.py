@@ -6,8 +6,11 @@ for natural language processing" normalise to the same string.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
+from collections.abc import Sequence
+from typing import Any
 
 # Expansions applied word-by-word after lower-casing, so short and long forms meet.
 ABBREVIATIONS = {
@@ -67,6 +70,12 @@ def normalize(title: str) -> str:
     return _SPACES.sub(" ", " ".join(words)).strip()
 
 
+def token_sorted(norm: str) -> str:
+    """A title's words in sorted order: rapidfuzz's token_sort_ratio is plain ratio over these,
+    so a title scored against many is sorted once, not once per pair."""
+    return " ".join(sorted(norm.split()))
+
+
 def similarity(a: str, b: str) -> float:
     """0..100 similarity of two already-normalised titles."""
     from rapidfuzz import fuzz
@@ -82,6 +91,86 @@ def similarity(a: str, b: str) -> float:
     if len(short) >= 12 and (long_.startswith(short + " ") or long_.startswith(short)):
         return max(full, 95.0)
     return max(full, fuzz.token_sort_ratio(a, b) - 3)
+
+
+class TitleIndex:
+    """Normalised titles, each scored against one title at a time exactly as `similarity` scores
+    a pair, without a Python call per pair.
+
+    Both ratios come from rapidfuzz's cdist (C++; token_sort_ratio as plain ratio over titles whose
+    words were sorted once, which took a sixth of the time); the three cases it does not
+    cover (an empty title, the same title, one title the head of the other) are looked up: equal
+    titles in a dict, titles that begin with the query by bisection in sorted order, titles the
+    query begins with by its own prefixes. Pair by pair, 60 references against 1,000 titles took
+    0.28 s of every indexed paper, and a plan against a 3,000-item Zotero library 2 s."""
+
+    HEAD_MIN = 12  # as in `similarity`: the short form of a title needs some substance
+
+    def __init__(self, norms: Sequence[str]):
+        self.norms = list(norms)
+        self._at: dict[str, list[int]] = {}
+        for i, norm in enumerate(self.norms):
+            self._at.setdefault(norm, []).append(i)
+        self._sorted = sorted(norm for norm in self._at if norm)
+        self._words_sorted = [token_sorted(norm) for norm in self.norms]
+
+    def __len__(self) -> int:
+        return len(self.norms)
+
+    def scores(self, title: str) -> Any:
+        """`similarity(title, n)` for every title n of the index, in its order (a numpy array)."""
+        return self.scores_many([title])[0]
+
+    def scores_many(self, queries: Sequence[str]) -> list[Any]:
+        """`scores` of each query, all ratios in one cdist call (each call converts the titles)."""
+        import numpy
+        from rapidfuzz import fuzz, process
+
+        asked = [q for q in queries if q]
+        if not asked or not self.norms:
+            return [numpy.zeros(len(self.norms)) for _ in queries]
+        full = process.cdist(asked, self.norms, scorer=fuzz.ratio, dtype=numpy.float64)
+        ordered = process.cdist([token_sorted(q) for q in asked], self._words_sorted, scorer=fuzz.ratio, dtype=numpy.float64)
+        best = numpy.maximum(full, ordered - 3)
+        out, row = [], 0
+        for query in queries:
+            if query:
+                out.append(self._fix(query, full[row], best[row]))
+                row += 1
+            else:
+                out.append(numpy.zeros(len(self.norms)))
+        return out
+
+    def best_many(self, queries: Sequence[str]) -> list[tuple[int | None, float]]:
+        """For each query, the position of its best-scoring title (the first of equals) and the
+        score; (None, 0.0) when nothing scores above 0."""
+        out = []
+        for scores in self.scores_many(queries):
+            top = int(scores.argmax()) if len(scores) else None
+            out.append((top, float(scores[top])) if top is not None and scores[top] > 0 else (None, 0.0))
+        return out
+
+    def _fix(self, title: str, full: Any, out: Any) -> Any:
+        """The cases the ratios do not cover, as `similarity` decides them."""
+        for head in self._heads(title):
+            for i in self._at[head]:
+                out[i] = max(full[i], 95.0)
+        for i in self._at.get(title, ()):
+            out[i] = 100.0
+        for i in self._at.get("", ()):
+            out[i] = 0.0
+        return out
+
+    def _heads(self, title: str) -> list[str]:
+        """Indexed titles (not equal to `title`) of which one is the head of the other, the shorter
+        at least HEAD_MIN long."""
+        found = [title[:k] for k in range(self.HEAD_MIN, len(title)) if title[:k] in self._at]
+        if len(title) >= self.HEAD_MIN:
+            k = bisect.bisect_right(self._sorted, title)
+            while k < len(self._sorted) and self._sorted[k].startswith(title):
+                found.append(self._sorted[k])
+                k += 1
+        return found
 
 
 MATCH_THRESHOLD = 90.0

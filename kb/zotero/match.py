@@ -53,8 +53,8 @@ def _zotero_items(store: Store) -> list[Candidate | Any]:
     )
 
 
-def match_item(row: Any, pool: list[Any], norms: list[str], threshold: float) -> MatchResult:
-    """One plan item against the Zotero items (rows of _zotero_items with their normalised titles)."""
+def match_item(row: Any, pool: list[Any], index: titles.TitleIndex, threshold: float) -> MatchResult:
+    """One plan item against the Zotero items (rows of _zotero_items, their normalised titles in `index`)."""
     doi = papers.normalize_doi(row["doi"])
     arxiv = papers.normalize_arxiv(row["arxiv_id"])
     for method, wanted, column in (("doi", doi, "doi"), ("arxiv", arxiv, "arxiv_id")):
@@ -67,11 +67,13 @@ def match_item(row: Any, pool: list[Any], norms: list[str], threshold: float) ->
             return MatchResult(row["id"], "ambiguous", method, 100.0, None, [_cand(z, 100.0) for z in hits])
     title = row["title"] or row["text"] or ""
     norm = titles.normalize(title)
-    scored = sorted(((titles.similarity(norm, n), z) for z, n in zip(pool, norms)), key=lambda p: -p[0])
-    above = [(s, z) for s, z in scored if s >= threshold]
+    scores = index.scores(norm)
+    # Only titles within 15 points of the threshold are worth sorting (candidates to show).
+    close = sorted(((float(scores[i]), pool[i]) for i in (scores >= threshold - 15).nonzero()[0]), key=lambda p: -p[0])
+    above = [(s, z) for s, z in close if s >= threshold]
     if not above:
-        near = [_cand(z, s) for s, z in scored[:3] if s >= threshold - 15]
-        return MatchResult(row["id"], "unmatched", None, scored[0][0] if scored else None, None, near)
+        near = [_cand(z, s) for s, z in close[:3]]
+        return MatchResult(row["id"], "unmatched", None, float(scores.max()) if len(scores) else None, None, near)
     best_score, best = above[0]
     rivals = [(s, z) for s, z in above[1:] if best_score - s < MARGIN and z["paper_id"] != best["paper_id"]]
     if rivals:
@@ -90,12 +92,12 @@ def match_plan_items(store: Store, plan_id: int | None = None, threshold: float 
     if threshold is None:
         threshold = float(config.load(paths.config_path(store.home))["zotero"].get("match_threshold") or titles.MATCH_THRESHOLD)
     pool = _zotero_items(store)
-    norms = [titles.normalize(z["title"]) for z in pool]
+    index = titles.TitleIndex([titles.normalize(z["title"]) for z in pool])
     query = "SELECT * FROM plan_items WHERE kind = 'paper'" + (" AND plan_id = ?" if plan_id else "")
     report = MatchReport()
     for row in store.all(query, (plan_id,) if plan_id else ()):
         linked = _already_linked(store, row)
-        result = linked or match_item(row, pool, norms, threshold)
+        result = linked or match_item(row, pool, index, threshold)
         _record(store, row, result)
         report.results.append(result)
     return report
