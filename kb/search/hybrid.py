@@ -14,6 +14,7 @@ replaces them with `search`'s.
 from __future__ import annotations
 
 from collections.abc import Sequence
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from itertools import zip_longest
@@ -25,7 +26,7 @@ from kb.errors import BadInput
 from kb.index import lexical
 from kb.search import glossary
 from kb.search.filters import Filters, allowed_papers
-from kb.search.query import Query, fts_expression, highlight_terms, parse
+from kb.search.query import Query, fts_expression, highlight_terms, parse, term_pattern
 from kb.search.snippet import snippet
 from kb.store import Store
 
@@ -156,15 +157,15 @@ def _selective(store: Store, parsed: Query, matches: list[lexical.LexicalMatch])
     difference of rank within one, so a title that shares one common word with a question
     ("models") must not take part.
     """
-    terms = [t.lower() for t in parsed.terms if len(t) >= 3]
+    terms = [re.compile(term_pattern(t), re.IGNORECASE) for t in parsed.terms if len(t) >= 3]
     if not matches or not terms:
         return []
-    texts = {r["id"]: r["text"].lower() for r in store.all(
+    texts = {r["id"]: r["text"] for r in store.all(
         "SELECT id, text FROM search_docs WHERE id IN (SELECT value FROM json_each(?))", (_json(m.ref for m in matches),))}
     scored = []
     for order, match in enumerate(matches):
         text = texts.get(match.ref, "")
-        coverage = sum(1 for t in terms if t in text) / len(terms)
+        coverage = sum(1 for t in terms if t.search(text)) / len(terms)
         if coverage >= DOC_COVERAGE:
             scored.append((-coverage, order, match))
     return [m for _, _, m in sorted(scored)]

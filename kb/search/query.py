@@ -89,6 +89,15 @@ def fts_expression(terms: list[str]) -> str | None:
     return " OR ".join(quoted) if quoted else None
 
 
+def term_pattern(term: str) -> str:
+    """A regex for where a term occurs in text: a word (Latin letters or digits) only at the
+    start of a word, so "low" finds "Low-Rank" and "lowest" but not "flow" (the trigram index
+    behind titles and abstracts matches inside words; a search for "low rank" ranked a paper on
+    "the flow of genetic information" third). Chinese terms anywhere: no spaces separate its words."""
+    fragment = re.escape(term)
+    return rf"(?<![0-9A-Za-z\u00c0-\u024f]){fragment}" if _WORD.match(term) else fragment
+
+
 def highlight_terms(query: Query) -> list[str]:
     """The strings a snippet should mark: the terms, and the single words of phrases."""
     out = list(query.terms)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from kb.search.query import term_pattern
+
 OPEN, CLOSE = "«", "»"  # highlight markers; chosen because PDFs' own text rarely holds them
 
 
@@ -31,4 +33,4 @@ def _pattern(terms: tuple[str, ...]) -> re.Pattern | None:
     words = sorted({t for t in terms if len(t) >= 2}, key=len, reverse=True)
     if not words:
         return None
-    return re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+    return re.compile("|".join(term_pattern(w) for w in words), re.IGNORECASE)

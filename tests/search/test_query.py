@@ -64,3 +64,29 @@ def test_glossary_parser_skips_comments_and_blank_lines():
     g = glossary.parse("# comment\n\n蒸馏\tdistillation\n坏行\n量化\tquantization|quantized\n")
     assert g.terms == {"蒸馏": ("distillation",), "量化": ("quantization", "quantized")}
     assert g.longest == 2
+
+
+def test_an_english_term_is_found_at_the_start_of_a_word_only():
+    """Titles and abstracts are matched by trigrams, inside words: "low" found "flow", and a
+    search for "low rank" on a real 527-item BibTeX library ranked "Spatial organization of the
+    flow of genetic information in bacteria" third, marked "f«low»"."""
+    from kb.search.snippet import snippet
+
+    assert snippet("the flow of genetic information", ["low"]) == "the flow of genetic information"
+    assert snippet("LoRA: Low-Rank Adaptation, the lowest rank", ["low", "rank"]) == \
+        "LoRA: «Low»-«Rank» Adaptation, the «low»est «rank»"
+    assert snippet("only 13.6% or 3.6% more", ["3.6"]) == "only 13.6% or «3.6»% more"
+    assert snippet("我们提出低秩适配方法", ["低秩适配"]) == "我们提出«低秩适配»方法"  # Chinese: anywhere
+
+
+def test_a_title_that_holds_the_query_only_inside_words_is_not_a_match(store):
+    from kb import papers
+    from kb.index.lexical import sync_papers
+    from kb.search.hybrid import search_lexical
+
+    for title in ("LoRA: Low-Rank Adaptation of Large Language Models", "Spatial organization of the flow of genetic information",
+                  "Compacter: Efficient Low-Rank Hypercomplex Adapter Layers"):
+        papers.upsert(store, title=title)
+    sync_papers(store)
+    found = [hit.title for hit in search_lexical(store, "low rank")]
+    assert found == ["LoRA: Low-Rank Adaptation of Large Language Models", "Compacter: Efficient Low-Rank Hypercomplex Adapter Layers"]

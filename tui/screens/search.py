@@ -32,10 +32,17 @@ VECTOR_LOCK = threading.Lock()
 
 
 def hit_label(hit: dict, query: str) -> Text:
-    """Paper title, page and section on one line; the snippet below with the query words marked."""
+    """Paper title, page and section on one line; the snippet below with the query words marked.
+    A hit found by its title marks the words in the title line: its snippet is the title again,
+    and the results listed every such paper's title twice."""
     where = " · ".join(x for x in (f"p.{hit['page']}" if hit.get("page") else "", hit.get("section") or "") if x)
+    snippet = " ".join((hit.get("snippet") or "").split())
+    if hit.get("source") == "title" and snippet:
+        title = marked(snippet)
+        title.stylize("bold")
+        return Text.assemble(title, "\n", ("found in the title", "dim italic"))
     label = Text.assemble((hit.get("title") or "", "bold"), ("  " + where if where else "", "italic"), "\n")
-    label.append_text(marked(" ".join((hit.get("snippet") or "").split())))
+    label.append_text(marked(snippet))
     return label
 
 
