@@ -22,6 +22,7 @@ def paper_view(store, home: Path, config: dict, paper_id: int) -> dict[str, Any]
         "detail": library.paper_detail(store, paper_id),
         "pdf": papers.pdf_path(store, paper_id),
         "outline": [dict(s, page=s["start_page"]) for s in fulltext.sections(store, paper_id)],
+        "document": fulltext.document_status(store, paper_id),  # None until `kb index` has read the PDF
         "note": _note(store, home, config, paper_id),
         "cards": review.cards_for_paper(store, paper_id),
         "highlights": [dataclasses.asdict(h) for h in highlights.zotero_highlights(store, paper_id)],

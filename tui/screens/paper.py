@@ -93,7 +93,7 @@ class PaperScreen(KbScreen):
         meta.append_text(plain(f"PDF: {view['pdf']}" if view["pdf"] else "PDF: none attached", style="dim"))
         self.query_one("#meta", Static).update(meta)
         self.query_one("#abstract", Static).update(plain(d["abstract"]) if d.get("abstract") else Text("no abstract", style="dim"))
-        self._show_outline(view["outline"])
+        self._show_outline(view["outline"], self._no_outline(view))
         self.query_one("#note", Markdown).update(view["note"]["text"] or "*No note yet: press e to write one.*")
         self._show_list("#cards", view["cards"], lambda c: f"• {c.get('front', '')}  →  {c.get('back', '')}", "no cards")
         self._show_list("#highlights", view["highlights"],
@@ -101,11 +101,24 @@ class PaperScreen(KbScreen):
         self._show_neighbours(view["neighbours"])
         self._show_repro(view["reproductions"], view["runs"])
 
-    def _show_outline(self, outline: list[dict]) -> None:
+    @staticmethod
+    def _no_outline(view: dict) -> str:
+        """Why there is no outline: "not indexed" was said of papers with no PDF at all, and of
+        PDFs read whose headings were not found."""
+        document = view.get("document")
+        if not view["pdf"]:
+            return "No outline: no PDF is attached"
+        if document is None:
+            return "No outline: the PDF has not been indexed (`kb index`)"
+        if document.get("status") != "ok":
+            return "No outline: the PDF could not be read (`kb index` says why)"
+        return "No outline: no section headings were found in the PDF"
+
+    def _show_outline(self, outline: list[dict], empty: str) -> None:
         widget = self.query_one("#outline", OptionList)
         widget.clear_options()
         if not outline:
-            widget.add_option(Option(Text("No outline: the PDF has not been indexed (`kb index`)", style="dim"), disabled=True))
+            widget.add_option(Option(Text(empty, style="dim"), disabled=True))
         for i, section in enumerate(outline):
             page = section.get("page")
             indent = "  " * max(0, (section.get("level") or 1) - 1)
