@@ -104,6 +104,29 @@ def recompute_citation_edges(store: Store) -> int:
     return store.scalar("SELECT count(*) FROM paper_edges WHERE kind = 'cites'")
 
 
+def link_new_papers(store: Store, paper_ids: list[int]) -> int:
+    """Link the references that cite papers just added. Only references still unlinked can: a
+    linked one already names a library paper, and an unlinked one matched no paper there was.
+    Matching every reference of the library again cost (papers with full text) x (references)
+    x (library titles): minutes at a thousand papers. Returns the number of references linked."""
+    if not paper_ids:
+        return 0
+    wanted = json.dumps(sorted(set(paper_ids)))
+    added = _Library(store.all("SELECT id, arxiv_id, doi, title_norm FROM papers WHERE id IN (SELECT value FROM json_each(?))",
+                               (wanted,)))
+    rows = store.all("SELECT id, paper_id, raw, title, arxiv_id, doi FROM refs WHERE cited_paper_id IS NULL ORDER BY id")
+    linked = 0
+    with store.tx():
+        for start in range(0, len(rows), _BATCH):
+            batch = rows[start:start + _BATCH]
+            for row, cited in zip(batch, added.match_all([dict(r) for r in batch])):
+                linked += _link(store, row, cited)
+    return linked
+
+
+_BATCH = 512  # references scored at once: a batch's scores are (batch x titles) floats
+
+
 class _Library:
     """The library's identifiers and normalised titles, loaded once per matching pass."""
 
@@ -111,9 +134,15 @@ class _Library:
         self.by_arxiv = {r["arxiv_id"]: r["id"] for r in rows if r["arxiv_id"]}
         self.by_doi = {r["doi"]: r["id"] for r in rows if r["doi"]}
         self.titles = [(r["id"], r["title_norm"]) for r in rows if r["title_norm"]]
+        self._order = {paper_id: position for position, (paper_id, _) in enumerate(self.titles)}
         self.index = titles.TitleIndex([norm for _, norm in self.titles])
-        # Titles long enough to be recognised inside a reference's text, padded to whole words.
-        self.quotable = [(paper_id, f" {norm} ") for paper_id, norm in self.titles if len(norm) >= MIN_CONTAINED_TITLE]
+        # Titles long enough to be recognised inside a reference's text, by their words, with the
+        # first library paper of that title; and the word counts such a title can have.
+        self.quotable: dict[tuple[str, ...], int] = {}
+        for paper_id, norm in self.titles:
+            if len(norm) >= MIN_CONTAINED_TITLE:
+                self.quotable.setdefault(tuple(norm.split()), paper_id)
+        self.quotable_words = range(min(map(len, self.quotable), default=0), max(map(len, self.quotable), default=-1) + 1)
 
     @classmethod
     def load(cls, store: Store) -> "_Library":
@@ -131,10 +160,9 @@ class _Library:
             get = ref.get if isinstance(ref, dict) else lambda k, ref=ref: getattr(ref, k)
             arxiv = normalize_arxiv(get("arxiv_id"))
             doi = normalize_doi(get("doi"))
-            raw = f" {titles.normalize(get('raw') or '')} "
             cited = (self.by_arxiv.get(arxiv) if arxiv else None) or (self.by_doi.get(doi) if doi else None)
             if cited is None:
-                cited = next((paper_id for paper_id, padded in self.quotable if padded in raw), None)
+                cited = self._quoted(titles.normalize(get("raw") or "").split())
             if cited is None and (title := titles.normalize(get("title") or "")):
                 fuzzy[position] = title
             found.append(cited)
@@ -142,14 +170,27 @@ class _Library:
             found[position] = self.titles[best][0] if best is not None and score >= TITLE_MATCH else None
         return found
 
+    def _quoted(self, words: list[str]) -> int | None:
+        """The library paper whose whole title is a run of the reference's words (the first in
+        library order when several are): each run looked up, rather than each title searched for."""
+        found = [self.quotable[run] for size in self.quotable_words for start in range(len(words) - size + 1)
+                 if (run := tuple(words[start:start + size])) in self.quotable]
+        return min(found, key=self._order.__getitem__) if found else None
+
 
 def _link_references(store: Store, paper_id: int, library: _Library) -> None:
-    rows = store.all("SELECT id, raw, title, arxiv_id, doi FROM refs WHERE paper_id = ?", (paper_id,))
+    rows = store.all("SELECT id, paper_id, raw, title, arxiv_id, doi FROM refs WHERE paper_id = ?", (paper_id,))
     for row, cited in zip(rows, library.match_all([dict(r) for r in rows])):
-        if cited is None or cited == paper_id:
-            continue
-        store.execute("UPDATE refs SET cited_paper_id = ? WHERE id = ?", (cited, row["id"]))
-        store.execute(
-            "INSERT OR IGNORE INTO paper_edges (src_paper_id, dst_paper_id, kind, source) VALUES (?, ?, 'cites', 'references')",
-            (cited, paper_id),
-        )
+        _link(store, row, cited)
+
+
+def _link(store: Store, ref: Any, cited: int | None) -> int:
+    """Record that reference `ref` (a refs row) names paper `cited`; a paper citing itself is not an edge."""
+    if cited is None or cited == ref["paper_id"]:
+        return 0
+    store.execute("UPDATE refs SET cited_paper_id = ? WHERE id = ?", (cited, ref["id"]))
+    store.execute(
+        "INSERT OR IGNORE INTO paper_edges (src_paper_id, dst_paper_id, kind, source) VALUES (?, ?, 'cites', 'references')",
+        (cited, ref["paper_id"]),
+    )
+    return 1

@@ -32,7 +32,8 @@ ABBREVIATIONS = {
 }
 
 _NON_WORD = re.compile(r"[^\w\s]+", re.UNICODE)
-_SPACES = re.compile(r"\s+")
+_POSSESSIVE = re.compile(r"(\w)'s\b")
+_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
 # "pre-training" / "pretraining" / "pre training", "fine-tuning" / "finetuning", "multi-task" / "multitask"
 _JOINED_PREFIXES = {"pre", "fine", "multi", "semi", "non", "co", "sub", "re"}
 # British spellings, so "quantisation" meets "quantization"
@@ -50,15 +51,19 @@ def _american(match: re.Match) -> str:
 
 
 def normalize(title: str) -> str:
-    text = unicodedata.normalize("NFKC", title or "")
-    # accents off (TÜLU -> tulu), but CJK and other scripts kept as they are
-    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    text = title or ""
+    if not text.isascii():  # ASCII is its own NFKC and has no accents: most titles and references
+        text = unicodedata.normalize("NFKC", text)
+        # accents off (TÜLU -> tulu), but CJK and other scripts kept as they are
+        text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
     text = text.lower()
     text = text.replace("’", "'").replace("‘", "'").replace("&", " and ")
-    text = re.sub(r"(\w)'s\b", r"\1s", text)
-    text = re.sub(r"(?<=\w)'(?=\w)", "", text)  # don't -> dont
+    if "'" in text:  # each pass over the text costs: references are normalised by the ten thousand
+        text = _POSSESSIVE.sub(r"\1s", text)
+        text = _APOSTROPHE.sub("", text)  # don't -> dont
     text = _NON_WORD.sub(" ", text).replace("_", " ")
-    text = _SPELLING.sub(_american, text)
+    if "is" in text:
+        text = _SPELLING.sub(_american, text)
     raw = text.split()
     merged: list[str] = []
     for w in raw:
@@ -66,8 +71,7 @@ def normalize(title: str) -> str:
             merged[-1] = merged[-1] + w
         else:
             merged.append(w)
-    words = [ABBREVIATIONS.get(w, w) for w in merged]
-    return _SPACES.sub(" ", " ".join(words)).strip()
+    return " ".join([ABBREVIATIONS.get(w, w) for w in merged])  # words of split(): single spaces
 
 
 def token_sorted(norm: str) -> str:
@@ -112,6 +116,7 @@ class TitleIndex:
         for i, norm in enumerate(self.norms):
             self._at.setdefault(norm, []).append(i)
         self._sorted = sorted(norm for norm in self._at if norm)
+        self._lengths = sorted({len(norm) for norm in self._at})  # the heads of a title worth looking up
         self._words_sorted = [token_sorted(norm) for norm in self.norms]
 
     def __len__(self) -> int:
@@ -164,7 +169,7 @@ class TitleIndex:
     def _heads(self, title: str) -> list[str]:
         """Indexed titles (not equal to `title`) of which one is the head of the other, the shorter
         at least HEAD_MIN long."""
-        found = [title[:k] for k in range(self.HEAD_MIN, len(title)) if title[:k] in self._at]
+        found = [title[:k] for k in self._lengths if self.HEAD_MIN <= k < len(title) and title[:k] in self._at]
         if len(title) >= self.HEAD_MIN:
             k = bisect.bisect_right(self._sorted, title)
             while k < len(self._sorted) and self._sorted[k].startswith(title):

@@ -79,7 +79,6 @@ def add_paths(store: Store, targets: list[str | Path], timeout_s: float = 60, on
         results.append(result)
         if on_result:
             on_result(result)
-    if any(r.ok and r.created for r in results):
-        # Papers added now may be cited by papers stored earlier.
-        fulltext.recompute_citation_edges(store)
+    # Papers added now may be cited by papers stored earlier (or added before them in this run).
+    fulltext.link_new_papers(store, [r.paper_id for r in results if r.ok and r.created])
     return results

@@ -97,3 +97,18 @@ def test_failed_extraction_leaves_nothing_partial(store, papers_dir):
     fulltext.mark_failed(store, paper.id, None, "abc", "timeout", "took too long")
     assert fulltext.sections(store, paper.id) == [] and fulltext.references(store, paper.id) == []
     assert fulltext.document_status(store, paper.id)["reason"] == "timeout"
+
+
+def test_a_paper_added_later_is_linked_from_the_references_that_cite_it(cli, store, papers_dir):
+    """Papers come in over weeks, newest first as often as not: LoRA before the works it cites.
+    Each `kb add` links only what the new paper makes linkable, and ends where matching every
+    reference of the library again ends."""
+    order = ["2106.09685", "1902.00751", "1810.04805", "1706.03762"]  # each cited by the ones before it
+    for arxiv in order:
+        code, _, err = cli("add", str(papers_dir / f"{arxiv}.pdf"))
+        assert code == 0, err
+    want = {(a, b) for a, b in CITATIONS if a in order and b in order}
+    assert len(want) == 6 and _cites(store) == want
+    links = store.all("SELECT id, cited_paper_id FROM refs ORDER BY id")
+    fulltext.recompute_citation_edges(store)
+    assert _cites(store) == want and store.all("SELECT id, cited_paper_id FROM refs ORDER BY id") == links
