@@ -148,9 +148,6 @@ class _Library:
     def load(cls, store: Store) -> "_Library":
         return cls(store.all("SELECT id, arxiv_id, doi, title_norm FROM papers"))
 
-    def match(self, ref: Reference | dict) -> int | None:
-        return self.match_all([ref])[0]
-
     def match_all(self, refs: list[Reference | dict]) -> list[int | None]:
         """The library paper each reference cites (or None): by arXiv id, DOI, a library title
         found in the reference's text, then the closest title (one scoring pass for them all)."""

@@ -685,11 +685,7 @@ def _match_zotero(store: Store, plan_ids: list[int]) -> dict[str, int] | None:
         return None
     from kb.zotero.match import match_plan_items
 
-    counts = {"matched": 0, "ambiguous": 0, "unmatched": 0}
-    for plan_id in plan_ids:
-        for state, n in match_plan_items(store, plan_id).counts().items():
-            counts[state] += n
-    return counts
+    return match_plan_items(store, plan_ids).counts()
 
 
 def _refuse_name_clash(store: Store, base: str, names: list[str], source_path: str | None, name_given: bool) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,17 +86,18 @@ def _cand(z: Any, score: float) -> Candidate:
     return Candidate(z["library"], z["key"], z["title"], round(float(score), 1), z["paper_id"])
 
 
-def match_plan_items(store: Store, plan_id: int | None = None, threshold: float | None = None) -> MatchReport:
-    """Match every paper item of the plans (or one plan) and record the outcome."""
+def match_plan_items(store: Store, plan_ids: Sequence[int] | None = None, threshold: float | None = None) -> MatchReport:
+    """Match every paper item of the plans (or of these plans) and record the outcome."""
     from kb import config, paths
 
     if threshold is None:
         threshold = float(config.load(paths.config_path(store.home))["zotero"].get("match_threshold") or titles.MATCH_THRESHOLD)
     pool = _zotero_items(store)
     index = titles.TitleIndex([titles.normalize(z["title"]) for z in pool])
-    query = "SELECT * FROM plan_items WHERE kind = 'paper'" + (" AND plan_id = ?" if plan_id else "")
+    query = "SELECT * FROM plan_items WHERE kind = 'paper'" + (
+        " AND plan_id IN (SELECT value FROM json_each(?))" if plan_ids is not None else "")
     report = MatchReport()
-    for row in store.all(query, (plan_id,) if plan_id else ()):
+    for row in store.all(query, (json.dumps(list(plan_ids)),) if plan_ids is not None else ()):
         linked = _already_linked(store, row)
         result = linked or match_item(row, pool, index, threshold)
         _record(store, row, result)
