@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "review": {"desired_retention": 0.9, "new_per_day": 20, "reviews_per_day": 200},
     "viewer": {"command": ""},
     "brief": {"lang": ""},
+    "today": {"plan": ""},  # the plan Today shows (`kb plan use PLAN`); empty: the first imported
     # looking papers up by id online (kb/resolve): off unless the user allows the network
     "resolve": {
         "online": False, "arxiv_url": "https://export.arxiv.org/api/query", "crossref_url": "https://api.crossref.org",
@@ -61,6 +62,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
                "reviews_per_day": Int(0, 100_000, "cards")},
     "viewer": {"command": Text(kind="program")},
     "brief": {"lang": Text(8, ("", "en", "zh"))},
+    "today": {"plan": Text(200)},
     "resolve": {
         "arxiv_url": Text(kind="url"), "crossref_url": Text(kind="url"), "semanticscholar_url": Text(kind="url"),
         "openalex_url": Text(kind="url"), "openreview_url": Text(kind="url"), "openreview_v1_url": Text(kind="url"),

@@ -17,8 +17,9 @@ def today(store: Store, home: Path, config: dict, *, now: datetime | None = None
           runs_limit: int = 5) -> dict[str, Any]:
     """{date, papers, due, due_cards, note_issues, week, read_next, runs} as plain JSON-able data.
 
-    `week` is None without plans; otherwise the first plan's current week (its first week when
-    today falls outside the schedule, flagged by `outside_schedule`)."""
+    `week` is None without plans; otherwise the current week of the plan the user follows (`kb plan
+    use`, else the first one; its first week when today falls outside the schedule, flagged by
+    `outside_schedule`)."""
     from kb.graph import suggest_next
     from notes import clock
     from reproductions import records
@@ -31,7 +32,7 @@ def today(store: Store, home: Path, config: dict, *, now: datetime | None = None
         "due": len(due),
         "due_cards": due,
         "note_issues": issues,
-        "week": this_week(store, clock.local_date(now)),
+        "week": this_week(store, clock.local_date(now), (config.get("today") or {}).get("plan") or ""),
         "read_next": suggest_next(store, limit=next_limit),
         "runs": [run_summary(r) for r in records.list_runs(store, limit=runs_limit)],
     }
@@ -49,14 +50,16 @@ def cards_due(store: Store, home: Path, config: dict, now: datetime) -> tuple[li
     return [c.to_dict() for c in cards], [str(i) for i in report.issues]
 
 
-def this_week(store: Store, day) -> dict[str, Any] | None:
-    """The first plan's items of the week `day` falls in, each with its paper's status."""
+def this_week(store: Store, day, plan_name: str = "") -> dict[str, Any] | None:
+    """The items of the week `day` falls in, each with its paper's status, of the plan the user
+    follows (`kb plan use`: `plan_name`), or of the first plan when none is chosen or the chosen
+    one is gone."""
     from kb.plans import query
 
     plans = query.list_plans(store)
     if not plans:
         return None
-    plan = plans[0]
+    plan = next((p for p in plans if p["name"] == plan_name), plans[0])
     name = plan["title"] or plan["name"]
     week = query.current_week(store, plan["id"], day)
     # Before the plan's start or after its end: its first week is the useful default.
@@ -67,7 +70,18 @@ def this_week(store: Store, day) -> dict[str, Any] | None:
         item["status"] = (item.get("paper") or {}).get("status")
     title = f"{name} · week {week}" + (" (today is outside its schedule)" if outside else "")
     return {"plan_id": plan["id"], "plan": plan["name"], "title": title, "week": week, "outside_schedule": outside,
-            "items": items}
+            "items": items, "plans": len(plans), "chosen": plan["name"] == plan_name}
+
+
+def follow(store: Store, home: Path, plan_ref: str | int) -> dict[str, Any]:
+    """`kb plan use PLAN`: Today shows PLAN's week from now on (config today.plan)."""
+    from kb import config as config_mod
+    from kb import paths
+    from kb.plans.query import resolve_plan
+
+    row = resolve_plan(store, plan_ref)
+    config_mod.set_value(paths.config_path(home), "today.plan", row["name"])
+    return {"plan": row["name"], "title": row["title"]}
 
 
 def run_summary(run: dict[str, Any]) -> dict[str, Any]:

@@ -142,6 +142,8 @@ def today(ctx: Ctx, next_limit: int, runs_limit: int, now_text: str | None, as_j
         click.echo("This week: no plans yet (`kb plan import FILE`)")
     else:
         say(f"This week · {week['title']}")
+        if week["plans"] > 1 and not week["chosen"]:
+            say(f"  (the first of {week['plans']} plans: `kb plan use PLAN` follows another)")
         echo_table([("[x]" if i["done"] else "[ ]", i["status"] or "", i["kind"], i["title"] or i["text"]) for i in week["items"]],
                    ["done", "status", "kind", "item"], [4, 8, 8, 80])
     click.echo("")

@@ -217,6 +217,21 @@ def start_cmd(ctx: Ctx, plan_ref: str, when: str) -> None:
 
 
 
+@plan.command("use")
+@click.argument("plan_ref", metavar="PLAN")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def use_cmd(ctx: Ctx, plan_ref: str, as_json: bool) -> None:
+    """Follow PLAN: Today (`kb today` and the TUI) shows its week. Without it, the first plan imported."""
+    from kb.today import follow
+
+    chosen = follow(ctx.store, ctx.home, plan_ref)
+    if as_json:
+        emit_json(chosen)
+        return
+    say(f"Today follows {chosen['plan']}" + (f" ({chosen['title']})" if chosen["title"] else ""))
+
+
 @plan.command("remove")
 @click.argument("plan_ref", metavar="PLAN")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")

@@ -64,3 +64,25 @@ def test_kb_today_runs_name_the_paper_by_its_title(cli, home):
     assert by_id[lora]["paper"] == "2106.09685" and by_id[lora]["paper_id"] == ids["lora"]
     assert by_id[lora]["paper_title"].startswith("LoRA: Low-Rank \x1b]0;pwned")  # JSON keeps the data as it is
     assert by_id[kd]["paper"] == "1503.02531" and by_id[kd]["paper_title"] == registry.get("kd").paper_title
+
+
+def test_today_follows_the_plan_the_user_chose(cli, home, tmp_path):
+    """The seeds' first file holds three plans and a student imports a course outline beside
+    them: Today showed the first plan imported, whichever the student followed."""
+    build_library(home)
+    other = tmp_path / "course.md"
+    other.write_text("# 课程大纲\n## 第1周\n- Attention Is All You Need (arXiv:1706.03762)\n", encoding="utf-8")
+    assert cli("plan", "import", str(other), "--name", "course")[0] == 0
+    code, out, _ = cli("today")
+    assert "This week · LLM 学习计划" in out and "the first of 2 plans: `kb plan use PLAN` follows another" in out
+    code, out, err = cli("plan", "use", "cour", "--json")
+    assert code == 0, err
+    assert json.loads(out) == {"plan": "course", "title": "课程大纲"}
+    week = json.loads(cli("today", "--json")[1])["week"]
+    assert week["plan"] == "course" and week["chosen"] and [i["title"] for i in week["items"]] == ["Attention Is All You Need"]
+    assert "the first of" not in cli("today")[1]
+    # The plan followed is removed: the first plan again, no error.
+    assert cli("plan", "remove", "course", "--yes")[0] == 0
+    assert json.loads(cli("today", "--json")[1])["week"]["plan"] == "llm"
+    code, _, err = cli("plan", "use", "no-such-plan")
+    assert code == 3 and "no plan 'no-such-plan'" in err

@@ -404,6 +404,9 @@ CASES: list[Case] = [
     Case("add-malformed-id", "plans", "`kb add arXiv:24.1` (not an arXiv id)", lambda e: ["add", "arXiv:24.1"], 2, "not a valid arXiv id"),
     Case("plan-unmatched-no-zotero", "plans", "`kb plan unmatched` with no Zotero library connected",
          _plan_unmatched_no_zotero, 3, "no Zotero library is connected"),
+    Case("plan-use-unknown", "plans", "`kb plan use no-such-plan` (no such plan)",
+         lambda e: (e.ok("plan", "import", str(e.file("p.md", "- arXiv:1706.03762 Attention Is All You Need\n"))),
+                    ["plan", "use", "no-such-plan"])[1], 3, "no plan 'no-such-plan'"),
     Case("plan-unmatched-no-such-plan", "plans", "`kb plan unmatched --plan no-such-plan` (Zotero synced)",
          _plan_unmatched_no_such_plan, 3, "no plan 'no-such-plan'"),
     # -- PDFs (kb add) ----------------------------------------------------------------------------

@@ -82,3 +82,33 @@ async def test_remove_the_finished_run_on_the_run_screen(home, library):
         await settle(pilot, app)
     with Store.open(home) as store:
         assert store.scalar("SELECT count(*) FROM runs") == 0
+
+
+async def test_plan_screen_u_makes_today_follow_that_plan(home, library, tmp_path, cli):
+    """As `kb plan use PLAN`: u on an item of the second plan, and Today shows that plan's week."""
+    other = tmp_path / "course.md"
+    other.write_text("# 课程大纲\n## 第1周\n- Attention Is All You Need (arXiv:1706.03762)\n", encoding="utf-8")
+    assert cli("plan", "import", str(other), "--name", "course")[0] == 0
+    app = KbApp(home=home)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        assert "the first of 2 plans" in str(app.screen.query_one("#week-panel").border_subtitle)
+        await pilot.press("p")
+        await settle(pilot, app)
+        tree = app.screen.query_one("Tree")
+        course = next(node for node in _leaves(tree.root) if node.data.get("title") == "Attention Is All You Need")
+        tree.move_cursor(course)
+        await settle(pilot, app)
+        await pilot.press("u")
+        await settle(pilot, app)
+        await pilot.press("t")
+        await settle(pilot, app)
+        panel = app.screen.query_one("#week-panel")
+        assert "课程大纲" in str(panel.border_title) and not panel.border_subtitle
+
+
+def _leaves(node):
+    for child in node.children:
+        if child.data:
+            yield child
+        yield from _leaves(child)

@@ -35,6 +35,7 @@ class PlanScreen(KbScreen):
         Binding("r", "reload", "Refresh", show=False, id="plan.refresh"),
         Binding("d", "toggle_done", "Done", id="plan.done"),
         Binding("x", "remove_plan", "Remove plan", show=False, id="plan.remove"),
+        Binding("u", "follow_plan", "Follow on Today", show=False, id="plan.follow"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -135,6 +136,25 @@ class PlanScreen(KbScreen):
 
         self.app.push_screen(Confirm("Remove this plan and its items? Its papers stay in the library; your notes stay "
                                      "in the notes folder."), answered)
+
+    def action_follow_plan(self) -> None:
+        """As `kb plan use PLAN`: Today shows the week of the plan under the cursor."""
+        plan_id = (self._item() or {}).get("plan_id")
+        if not plan_id:
+            self.notify("Put the cursor on an item of the plan to follow.", severity="warning")
+            return
+        self.follow_plan(plan_id)
+
+    @work(thread=True, group="plan-status")
+    def follow_plan(self, plan_id: int) -> None:
+        try:
+            from kb.today import follow
+
+            with self.store() as store:
+                chosen = follow(store, self.home, plan_id)
+            self.app.call_from_thread(self.notify, f"Today follows {chosen['title'] or chosen['plan']}", markup=False)
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(Failed("Plan", exc))
 
     @work(thread=True, group="plan-status")
     def remove_plan(self, plan_id: int) -> None:

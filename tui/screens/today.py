@@ -141,7 +141,10 @@ class TodayScreen(KbScreen):
         else:
             due.update("No cards due. ✔")
         week = data["week"]
-        self.query_one("#week-panel").border_title = join("This week · ", week["title"]) if week else "This week"
+        panel = self.query_one("#week-panel")
+        panel.border_title = join("This week · ", week["title"]) if week else "This week"
+        several = week is not None and week["plans"] > 1 and not week["chosen"]
+        panel.border_subtitle = f"the first of {week['plans']} plans · u on a Plan item follows another" if several else ""
         table = self.query_one("#week", Table)
         table.clear()
         # Every row is keyed by its own id (a plan may list one paper twice, a paper may have many
