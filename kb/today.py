@@ -61,16 +61,25 @@ def this_week(store: Store, day, plan_name: str = "") -> dict[str, Any] | None:
         return None
     plan = next((p for p in plans if p["name"] == plan_name), plans[0])
     name = plan["title"] or plan["name"]
+    chosen = {"plan_id": plan["id"], "plan": plan["name"], "plans": len(plans), "chosen": plan["name"] == plan_name}
+    if not plan["weeks"]:
+        # A reading list without weeks (seed 004): "week 1, outside its schedule" was an empty table.
+        items = _with_status(query.next_items(store, plan["id"]))
+        return {**chosen, "title": f"{name} · no weekly schedule: next to read", "week": None, "outside_schedule": False,
+                "unscheduled": True, "items": items}
     week = query.current_week(store, plan["id"], day)
     # Before the plan's start or after its end: its first week is the useful default.
     outside = week is None
     week = 1 if outside else week
-    items = query.week_items(store, plan["id"], week)
+    items = _with_status(query.week_items(store, plan["id"], week))
+    title = f"{name} · week {week}" + (" (today is outside its schedule)" if outside else "")
+    return {**chosen, "title": title, "week": week, "outside_schedule": outside, "unscheduled": False, "items": items}
+
+
+def _with_status(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for item in items:
         item["status"] = (item.get("paper") or {}).get("status")
-    title = f"{name} · week {week}" + (" (today is outside its schedule)" if outside else "")
-    return {"plan_id": plan["id"], "plan": plan["name"], "title": title, "week": week, "outside_schedule": outside,
-            "items": items, "plans": len(plans), "chosen": plan["name"] == plan_name}
+    return items
 
 
 def follow(store: Store, home: Path, plan_ref: str | int) -> dict[str, Any]:

@@ -230,6 +230,15 @@ def week_items(store: Store, plan: str | int | sqlite3.Row | None, week: int) ->
     return _items(store, row["id"], " AND i.week_start <= ? AND coalesce(i.week_end, i.week_start) >= ?", (week, week))
 
 
+def next_items(store: Store, plan: str | int | sqlite3.Row | None, limit: int = 10) -> list[dict[str, Any]]:
+    """A plan's first items still to do (not ticked off, and for papers not yet read), in the
+    plan's order: what a plan without a weekly schedule (a reading list) has for this week."""
+    row = resolve_plan(store, plan)
+    read = ", ".join("?" * len(READ_STATUSES))
+    return _items(store, row["id"], f" AND NOT COALESCE(t.done, i.done) AND coalesce(p.status, '') NOT IN ({read})",
+                  READ_STATUSES)[:limit]
+
+
 def current_week(store: Store, plan: str | int | sqlite3.Row | None, today: date) -> int | None:
     """Week number (1-based) of `today` counted from the plan's start date; None before the
     start, after the last scheduled week, or for a plan without a schedule."""

@@ -86,3 +86,22 @@ def test_today_follows_the_plan_the_user_chose(cli, home, tmp_path):
     assert json.loads(cli("today", "--json")[1])["week"]["plan"] == "llm"
     code, _, err = cli("plan", "use", "no-such-plan")
     assert code == 3 and "no plan 'no-such-plan'" in err
+
+
+def test_a_reading_list_without_weeks_shows_what_is_next_to_read(cli, home, tmp_path):
+    """Seed 004 is a reference list with no weeks: Today showed "week 1 (today is outside its
+    schedule)" over an empty table."""
+    plan = tmp_path / "list.md"
+    plan.write_text("# 低资源场景下的大模型优化技术\n## 参考文献\n" + "".join(
+        f"{n}. {title}. arXiv:{arxiv}\n" for n, (title, arxiv) in enumerate((
+            ("Attention Is All You Need", "1706.03762"), ("LoRA: Low-Rank Adaptation of Large Language Models", "2106.09685"),
+            ("Distilling the Knowledge in a Neural Network", "1503.02531")), start=1)), encoding="utf-8")
+    assert cli("plan", "import", str(plan), "--name", "list")[0] == 0
+    week = json.loads(cli("today", "--json")[1])["week"]
+    assert week["unscheduled"] and week["week"] is None and "no weekly schedule" in week["title"]
+    assert [i["title"] for i in week["items"]] == ["Attention Is All You Need", "LoRA: Low-Rank Adaptation of Large Language Models",
+                                                 "Distilling the Knowledge in a Neural Network"]
+    assert cli("status", "1706.03762", "read")[0] == 0
+    week = json.loads(cli("today", "--json")[1])["week"]
+    assert [i["title"] for i in week["items"]][0] == "LoRA: Low-Rank Adaptation of Large Language Models"
+    assert "no weekly schedule: next to read" in cli("today")[1]
