@@ -19,7 +19,7 @@ def today(store: Store, home: Path, config: dict, *, now: datetime | None = None
 
     `week` is None without plans; otherwise the current week of the plan the user follows (`kb plan
     use`, else the first one; its first week when today falls outside the schedule, flagged by
-    `outside_schedule`)."""
+    `outside_schedule`; for a plan without weeks, its next items to read, flagged by `unscheduled`)."""
     from kb.graph import suggest_next
     from notes import clock
     from reproductions import records
@@ -61,11 +61,11 @@ def this_week(store: Store, day, plan_name: str = "") -> dict[str, Any] | None:
         return None
     plan = next((p for p in plans if p["name"] == plan_name), plans[0])
     name = plan["title"] or plan["name"]
-    chosen = {"plan_id": plan["id"], "plan": plan["name"], "plans": len(plans), "chosen": plan["name"] == plan_name}
+    which = {"plan_id": plan["id"], "plan": plan["name"], "plans": len(plans), "chosen": plan["name"] == plan_name}
     if not plan["weeks"]:
         # A reading list without weeks (seed 004): "week 1, outside its schedule" was an empty table.
         items = _with_status(query.next_items(store, plan["id"]))
-        return {**chosen, "title": f"{name} · no weekly schedule: next to read", "week": None, "outside_schedule": False,
+        return {**which, "title": f"{name} · no weekly schedule: next to read", "week": None, "outside_schedule": False,
                 "unscheduled": True, "items": items}
     week = query.current_week(store, plan["id"], day)
     # Before the plan's start or after its end: its first week is the useful default.
@@ -73,7 +73,7 @@ def this_week(store: Store, day, plan_name: str = "") -> dict[str, Any] | None:
     week = 1 if outside else week
     items = _with_status(query.week_items(store, plan["id"], week))
     title = f"{name} · week {week}" + (" (today is outside its schedule)" if outside else "")
-    return {**chosen, "title": title, "week": week, "outside_schedule": outside, "unscheduled": False, "items": items}
+    return {**which, "title": title, "week": week, "outside_schedule": outside, "unscheduled": False, "items": items}
 
 
 def _with_status(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -216,7 +216,6 @@ def start_cmd(ctx: Ctx, plan_ref: str, when: str) -> None:
     say(f"{done['name']}: week 1 starts {done['start_date']}")
 
 
-
 @plan.command("use")
 @click.argument("plan_ref", metavar="PLAN")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
